@@ -1,0 +1,95 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "provisio",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "provisio", targets: ["provisio"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // Adapters to outside systems.
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+
+        // The flow: core types → request → store → context → predict → refine → render → pipeline.
+        .target(name: "ProvisioCore", swiftSettings: swiftSettings),
+        .target(
+            name: "ProvisioRequest",
+            dependencies: ["ProvisioCore", "Yams"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ProvisioStore",
+            dependencies: ["ProvisioCore", "ProvisioRequest", "Yams", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ProvisioGit",
+            dependencies: ["ProvisioCore", "CGit2"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ProvisioContext",
+            dependencies: [
+                "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioGit",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ProvisioPredict",
+            dependencies: ["ProvisioCore", "ProvisioRequest", "ProvisioContext"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ProvisioRefine",
+            dependencies: ["ProvisioCore", "ProvisioRequest", "ProvisioContext", "ProvisioPredict", "ProvisioStore", "Yams"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ProvisioRender",
+            dependencies: ["ProvisioCore", "ProvisioRequest", "ProvisioContext", "ProvisioPredict", "ProvisioRefine"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ProvisioPipeline",
+            dependencies: [
+                "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioContext", "ProvisioPredict",
+                "ProvisioRefine", "ProvisioRender", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "provisio",
+            dependencies: [
+                "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioPipeline", "ProvisioRender",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "ProvisioRequestTests", dependencies: ["ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ProvisioStoreTests", dependencies: ["ProvisioStore", "ProvisioCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ProvisioContextTests", dependencies: ["ProvisioContext", "ProvisioGit", "ProvisioStore", "ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ProvisioPredictTests", dependencies: ["ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ProvisioRefineTests", dependencies: ["ProvisioRefine", "ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProvisioPipelineTests",
+            dependencies: ["ProvisioPipeline", "ProvisioRender", "ProvisioRefine", "ProvisioRequest", "ProvisioCore"],
+            resources: [.copy("Golden")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,197 @@
+import Foundation
+public import ProvisioCore
+public import ProvisioContext
+import ProvisioStore
+
+/// Agent 2 without a model: Little's law, CPU cost per request, the tier's availability rules,
+/// and the numbers retrieval returned — every step written down.
+public struct PredictAgent: Stage {
+    public init() {}
+
+    public func run(_ context: ContextBundle) async throws -> DraftPlan {
+        var reasoner = EmbeddedReasoner(context: context)
+        return try reasoner.draft()
+    }
+}
+
+struct EmbeddedReasoner {
+    let context: ContextBundle
+    var steps: [String] = []
+    var assumptions: [String] = []
+    var citations: [String] = []
+
+    init(context: ContextBundle) { self.context = context }
+
+    static func f(_ d: Double) -> String { Tree.format((d * 1000).rounded() / 1000) }
+
+    mutating func say(_ s: String) { steps.append("\(steps.count + 1). \(s)") }
+
+    /// The container model: baseline ← runtime ← framework, each field from the most specific document.
+    mutating func profile() throws -> KnowledgeDocument.RuntimeProfile {
+        var p = KnowledgeDocument.RuntimeProfile()
+        for role in ["baseline", "runtime", "framework"] {
+            for doc in context.retrieved where doc.role == role {
+                if let prof = doc.profile {
+                    p = p.overridden(by: prof)
+                    citations.append(doc.id)
+                }
+            }
+        }
+        let missing = [
+            p.baseMemory == nil ? "baseMemory" : nil, p.memoryPerInflight == nil ? "memoryPerInflight" : nil,
+            p.cpuMsPerRequest == nil ? "cpuMsPerRequest" : nil,
+        ].compactMap { $0 }
+        if !missing.isEmpty {
+            throw ProvisioError(.invalidKnowledge, field: "profile", "the retrieved documents give no \(missing.joined(separator: ", ")); add a generic-service document to knowledge/")
+        }
+        return p
+    }
+
+    mutating func draft() throws -> DraftPlan {
+        let a = context.appProfile
+        let prof = try profile()
+        let tier = a.tier.value
+        let availability = Double(a.availability.value) ?? 99.9
+        let latencyMs = a.latencyP99Ms.value
+
+        // Replicas floor from the tier's availability rules.
+        let minReplicas: Int
+        if tier == "production" {
+            minReplicas = (availability >= 99.95 || a.zeroDowntime.value) ? 3 : 2
+        } else {
+            minReplicas = 1
+        }
+        say("Tier \(tier), availability \(a.availability.value)%\(a.zeroDowntime.value ? ", zero downtime" : ""): at least \(minReplicas) replica\(minReplicas == 1 ? "" : "s") so \(minReplicas > 1 ? "one pod can be lost without an outage" : "a restart is an acceptable blip").")
+        let utilization = (latencyMs <= 100 || a.pattern.value == "spiky") ? 0.6 : 0.7
+        say("Target CPU utilization \(Int(utilization * 100))% (\(utilization < 0.7 ? "tight latency or spiky load needs headroom" : "the usual balance of cost and headroom")).")
+
+        var rec: Recommendation
+        var confidence: Double
+        if let h = context.history {
+            (rec, confidence) = fromHistory(h, prof: prof, minReplicas: minReplicas, utilization: utilization)
+        } else {
+            (rec, confidence) = fromKnowledge(prof: prof, minReplicas: minReplicas, utilization: utilization)
+        }
+        rec.vms = vmPlans()
+        if rec.replicas >= 2 {
+            rec.pdb = .init(maxUnavailable: 1)
+            say("PodDisruptionBudget maxUnavailable 1: drains and upgrades take one pod at a time of \(rec.replicas).")
+        }
+        return DraftPlan(
+            recommendation: rec, reasoning: steps, assumptions: assumptions, citations: Array(Set(citations)).sorted(),
+            confidence: (min(0.95, max(0.1, confidence)) * 100).rounded() / 100, reasoner: "embedded",
+            plan: ["load profile from retrieved documents", "size CPU from load × cost per request", "size memory with Little's law", "replicas and HPA from tier and pattern", "size VMs from dependency tiers"])
+    }
+
+    mutating func fromKnowledge(prof: KnowledgeDocument.RuntimeProfile, minReplicas: Int, utilization u: Double) -> (Recommendation, Double) {
+        let a = context.appProfile
+        let E = a.expectedQps.value, P = a.peakQps.value
+        let cpuMs = prof.cpuMsPerRequest!
+        let maxCores = prof.maxCoresPerPod ?? 4
+        let minCpu = prof.minCpu ?? CPUQuantity(millicores: 50)
+        let minMem = prof.minMemory ?? MemoryQuantity(bytes: 64 * MemoryQuantity.mebi)
+        say("Load: \(Self.f(E)) QPS expected (\(a.expectedQps.source.rawValue)), \(Self.f(P)) QPS at peak (\(a.peakQps.source.rawValue)).")
+        let cExp = E * cpuMs / 1000, cPeak = P * cpuMs / 1000
+        say("CPU: \(Self.f(cpuMs)) ms per request → \(Self.f(E)) × \(Self.f(cpuMs)) / 1000 = \(Self.f(cExp)) cores expected, \(Self.f(P)) × \(Self.f(cpuMs)) / 1000 = \(Self.f(cPeak)) cores at peak.")
+        let byCpu = Int((cExp / (maxCores * u)).rounded(.up))
+        let replicas = max(minReplicas, byCpu)
+        say("Replicas at expected load: max(\(minReplicas) for the tier, ⌈\(Self.f(cExp)) / (\(Self.f(maxCores)) cores per pod × \(Self.f(u)))⌉ = \(byCpu)) = \(replicas).")
+        var cpuReq = CPUQuantity(cores: cExp / (Double(replicas) * u))
+        cpuReq = max(minCpu, cpuReq).roundedUp(to: cpuReq.millicores > 500 ? 50 : 10)
+        say("CPU request per pod: \(Self.f(cExp)) / (\(replicas) × \(Self.f(u))) → \(cpuReq) (floor \(minCpu), rounded up).")
+
+        // The CPU limit caps what one pod can serve; it also bounds in-flight requests per pod.
+        let startup = prof.startupCpu ?? CPUQuantity(millicores: 0)
+        let cpuLimit = max(CPUQuantity(millicores: cpuReq.millicores * 2), startup).roundedUp(to: 50)
+        say("CPU limit: max(2 × request, start-up need \(startup)) = \(cpuLimit).")
+        let podQpsMax = cpuLimit.cores * 1000 / cpuMs
+        let meanLatency = a.latencyP99Ms.value / 2 / 1000
+        assumptions.append("mean latency ≈ half of the P99 target (\(Self.f(a.latencyP99Ms.value)) ms)")
+        let inflight = podQpsMax * meanLatency
+        let inflightMem = Double(prof.memoryPerInflight!.bytes) * inflight
+        let base = prof.baseMemory!
+        var memReq = MemoryQuantity(bytes: base.bytes + Int64(inflightMem.rounded(.up)))
+        memReq = max(minMem, memReq).roundedUp(toMebibytes: memReq.bytes > MemoryQuantity.gibi ? 64 : 16)
+        say("Memory (Little's law): a pod at its CPU limit serves \(Self.f(cpuLimit.cores)) × 1000 / \(Self.f(cpuMs)) = \(Self.f(podQpsMax)) QPS; × \(Self.f(meanLatency)) s mean latency = \(Self.f(inflight)) requests in flight × \(prof.memoryPerInflight!) = \(Self.f(inflightMem / 1_048_576)) MiB; + \(base) baseline → request \(memReq).")
+        var factor = prof.memoryLimitFactor ?? 1.5
+        if a.oomTolerance.value == "low" { factor *= 1.25 }
+        let memLimit = MemoryQuantity(bytes: Int64(Double(memReq.bytes) * factor)).roundedUp(toMebibytes: 32)
+        say("Memory limit: \(memReq) × \(Self.f(factor)) (\(a.oomTolerance.value == "low" ? "GC headroom, +25% because an OOM kill is costly here" : "GC headroom")) = \(memLimit).")
+
+        var hpa: Recommendation.HPA?
+        if a.pattern.value != "batch" {
+            let needed = Int((cPeak / (cpuReq.cores * u)).rounded(.up))
+            let burst = a.pattern.value == "spiky" ? 1.5 : 1.0
+            let maxReplicas = max(replicas + 1, Int((Double(needed) * burst).rounded(.up)))
+            hpa = .init(minReplicas: replicas, maxReplicas: maxReplicas, targetCPUUtilization: Int(u * 100))
+            say("HPA: peak needs ⌈\(Self.f(cPeak)) / (\(cpuReq) × \(Self.f(u)))⌉ = \(needed) pods\(burst > 1 ? " × 1.5 for bursts" : ""); range \(replicas)–\(maxReplicas) at \(Int(u * 100))% CPU.")
+        } else {
+            say("Batch pattern: no HPA; the job's own parallelism sets the pod count.")
+        }
+        var confidence = 0.45
+        if context.retrieved.contains(where: { $0.role == "runtime" && $0.kind == "runtime" }) { confidence += 0.15 }
+        if context.retrieved.contains(where: { $0.role == "framework" }) { confidence += 0.1 }
+        if a.peakQps.source != .default || a.expectedQps.source != .default { confidence += 0.1 }
+        if a.latencyP99Ms.source != .default { confidence += 0.05 }
+        return (Recommendation(replicas: replicas, requests: .init(cpu: cpuReq, memory: memReq), limits: .init(cpu: cpuLimit, memory: memLimit), hpa: hpa, pdb: nil, vms: []), confidence)
+    }
+
+    mutating func fromHistory(_ h: HistorySummary, prof: KnowledgeDocument.RuntimeProfile, minReplicas: Int, utilization u: Double) -> (Recommendation, Double) {
+        let days = Double(h.windowSeconds) / 86_400
+        // Margins shrink as the history grows: a day of data earns less trust than a month.
+        let margin = min(0.35, 0.10 + 0.15 / max(1, days).squareRoot())
+        say("History: \(h.samples) samples over \(Self.f(days)) days; safety margin 10% + 15%/√days = \(Int((margin * 100).rounded()))%.")
+        let cpuReq = max(prof.minCpu ?? CPUQuantity(millicores: 10), CPUQuantity(cores: h.cpuCores.p95 * (1 + margin))).roundedUp(to: 10)
+        say("CPU request: p95 \(Self.f(h.cpuCores.p95)) cores per pod × \(Self.f(1 + margin)) = \(cpuReq).")
+        let horizonDays = 7.0
+        let growth = max(0, h.memoryTrendMiBPerDay) * horizonDays
+        let memMiB = h.memoryMiB.max * (1 + margin) + growth
+        let memReq = MemoryQuantity(mebibytes: memMiB).roundedUp(toMebibytes: 16)
+        say("Memory request: max \(Self.f(h.memoryMiB.max)) MiB × \(Self.f(1 + margin)) + trend \(Self.f(h.memoryTrendMiBPerDay)) MiB/day × 7 days = \(Self.f(memMiB)) MiB → \(memReq).")
+        let factor = prof.memoryLimitFactor ?? 1.5
+        let memLimit = MemoryQuantity(bytes: Int64(Double(memReq.bytes) * factor)).roundedUp(toMebibytes: 32)
+        let cpuLimit = max(CPUQuantity(millicores: cpuReq.millicores * 2), CPUQuantity(cores: h.cpuCores.max * 1.2), prof.startupCpu ?? CPUQuantity(millicores: 0)).roundedUp(to: 50)
+        say("Limits: memory \(memReq) × \(Self.f(factor)) = \(memLimit); CPU max(2 × request, 1.2 × observed max \(Self.f(h.cpuCores.max))) = \(cpuLimit).")
+        let observedMin = Int((h.replicas?.p50 ?? Double(minReplicas)).rounded(.down))
+        let replicas = max(minReplicas, min(observedMin, Int(h.replicas?.max ?? 1)))
+        let peakPods = h.replicas?.max ?? 1
+        let totalPeakCpu = h.cpuCores.max * peakPods
+        let needed = Int((totalPeakCpu / (cpuReq.cores * u)).rounded(.up))
+        let maxReplicas = max(replicas + 1, needed)
+        say("Replicas: max(tier \(minReplicas), observed median \(observedMin)) = \(replicas); peak \(Self.f(h.cpuCores.max)) cores × \(Self.f(peakPods)) pods = \(Self.f(totalPeakCpu)) cores → HPA \(replicas)–\(maxReplicas) at \(Int(u * 100))%.")
+        if let current = context.request.spec.context?.current, let r = current.requests {
+            say("Current: requests \(r.cpu?.description ?? "-")/\(r.memory?.description ?? "-"), \(current.replicas.map(String.init) ?? "?") replicas; proposed \(cpuReq)/\(memReq).")
+        }
+        citations.append(contentsOf: context.retrieved.filter { $0.role == "runtime" || $0.role == "framework" }.map(\.id))
+        return (Recommendation(replicas: replicas, requests: .init(cpu: cpuReq, memory: memReq), limits: .init(cpu: cpuLimit, memory: memLimit),
+                               hpa: .init(minReplicas: replicas, maxReplicas: maxReplicas, targetCPUUtilization: Int(u * 100)), pdb: nil, vms: []),
+                0.6 + min(0.3, days / 30))
+    }
+
+    mutating func vmPlans() -> [Recommendation.VMPlan] {
+        let name = context.request.metadata.name
+        let P = context.appProfile.peakQps.value
+        var out: [Recommendation.VMPlan] = []
+        for vm in context.request.spec.target?.proxmox?.vms ?? [] {
+            let vmName = vm.name ?? "\(name)-\(vm.role)"
+            let doc = context.retrieved.first { $0.role == "dependency:\(vm.role)" || ($0.role == "application" && $0.id == vm.role) }
+            let dbQps = P
+            var cores = 2, mem = 4096, disk = 32
+            if let tiers = doc?.vm, !tiers.isEmpty {
+                let tier = tiers.first { $0.upToQps >= dbQps } ?? tiers.last!
+                (cores, mem, disk) = (tier.cores, tier.memoryMiB, tier.diskGiB)
+                citations.append(doc!.id)
+                say("VM \(vmName) (\(vm.role)): \(Self.f(P)) app QPS × 1 query per request = \(Self.f(dbQps)) QPS → tier up to \(Self.f(tier.upToQps)) QPS: \(cores) cores, \(mem) MiB, \(disk) GiB (\(doc!.id)).")
+                assumptions.append("about one datastore query per request at peak (caches absorb repeated reads)")
+            } else {
+                say("VM \(vmName) (\(vm.role)): no sizing document for '\(vm.role)'; a minimal 2 cores, 4096 MiB, 32 GiB until one is added.")
+                assumptions.append("no knowledge of \(vm.role): minimal VM size")
+            }
+            if let c = vm.cores { cores = c }
+            if let m = vm.memoryMiB { mem = m }
+            if let d = vm.diskGiB { disk = d }
+            out.append(.init(name: vmName, role: vm.role, count: vm.count ?? 1, cores: cores, memoryMiB: mem, diskGiB: disk))
+        }
+        return out
+    }
+}

@@ -1,0 +1,274 @@
+public import Foundation
+public import ProvisioCore
+import GRDB
+import Synchronization
+
+/// The one SQLite database under the state directory: the knowledge index, long-term memory of
+/// runs, and (later) per-request reconcile state.
+public final class ProvisioDatabase: Sendable {
+    private let queue: DatabaseQueue
+    let documentCache = Mutex<[KnowledgeDocument]?>(nil)
+    /// Where the database lives.
+    public let path: String
+
+    /// Opens (and migrates) the database at `path`, creating its folder.
+    public init(path: String) throws {
+        self.path = path
+        do {
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            var config = Configuration()
+            config.busyMode = .timeout(5)
+            queue = try DatabaseQueue(path: path, configuration: config)
+            try Self.migrator.migrate(queue)
+        } catch let error as ProvisioError {
+            throw error
+        } catch {
+            throw ProvisioError(.database, file: path, "cannot open the state database: \(error); check the state directory's permissions")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.create(table: "meta") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+            try db.create(table: "knowledge_docs") { t in
+                t.primaryKey("id", .text)
+                t.column("title", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("language", .text)
+                t.column("matches", .text).notNull()
+                t.column("body", .text).notNull()
+                t.column("json", .text).notNull()
+            }
+            try db.create(virtualTable: "knowledge_fts", using: FTS5()) { t in
+                t.synchronize(withTable: "knowledge_docs")
+                t.tokenizer = .porter(wrapping: .unicode61())
+                t.column("title")
+                t.column("matches")
+                t.column("body")
+            }
+            try db.create(table: "runs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("createdAt", .double).notNull()
+                t.column("requestName", .text).notNull()
+                t.column("requestPath", .text).notNull()
+                t.column("requestDigest", .text).notNull()
+                t.column("language", .text)
+                t.column("framework", .text)
+                t.column("tier", .text)
+                t.column("peakQps", .double)
+                t.column("dependencies", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("summary", .text).notNull()
+                t.column("contextJSON", .text).notNull()
+                t.column("draftJSON", .text).notNull()
+                t.column("finalJSON", .text).notNull()
+            }
+            try db.create(index: "runs_by_language", on: "runs", columns: ["language", "framework"])
+        }
+        return m
+    }
+
+    private func wrap<T>(_ what: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as ProvisioError { throw error } catch {
+            throw ProvisioError(.database, file: path, "\(what) failed: \(error)")
+        }
+    }
+
+    // MARK: - Knowledge index
+
+    /// Rebuilds the index from `directory` when its files changed since the last build.
+    /// Returns true when it rebuilt.
+    @discardableResult
+    public func refreshKnowledge(from directory: String, force: Bool = false) throws -> Bool {
+        let fingerprint = KnowledgeDocument.fingerprint(of: directory)
+        let current = try wrap("reading the index state") {
+            try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'knowledge.fingerprint'") }
+        }
+        if !force && current == fingerprint { return false }
+        let docs = try KnowledgeDocument.loadAll(from: directory)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try wrap("rebuilding the knowledge index") {
+            try queue.write { db in
+                try db.execute(sql: "DELETE FROM knowledge_docs")
+                for doc in docs {
+                    let json = String(decoding: try encoder.encode(doc), as: UTF8.self)
+                    try db.execute(
+                        sql: "INSERT INTO knowledge_docs (id, title, kind, language, matches, body, json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [doc.id, doc.title, doc.kind, doc.language, doc.matches.joined(separator: " "), doc.body, json])
+                }
+                try db.execute(
+                    sql: "INSERT INTO meta (key, value) VALUES ('knowledge.fingerprint', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    arguments: [fingerprint])
+            }
+        }
+        documentCache.withLock { $0 = nil }
+        return true
+    }
+
+    /// Every indexed document, sorted by id.
+    public func allDocuments() throws -> [KnowledgeDocument] {
+        try wrap("reading the knowledge index") {
+            try queue.read { db in
+                try String.fetchAll(db, sql: "SELECT json FROM knowledge_docs ORDER BY id").map {
+                    try JSONDecoder().decode(KnowledgeDocument.self, from: Data($0.utf8))
+                }
+            }
+        }
+    }
+
+    /// A ranked full-text hit.
+    public struct SearchHit: Sendable, Hashable {
+        public var id: String
+        public var title: String
+        public var kind: String
+        /// BM25 relevance, higher is better.
+        public var score: Double
+    }
+
+    /// BM25 search over title, match terms and body (weights 4, 8, 1); ties broken by id.
+    public func search(_ text: String, limit: Int = 8) throws -> [SearchHit] {
+        guard let pattern = FTS5Pattern(matchingAnyTokenIn: text) else { return [] }
+        return try wrap("searching the knowledge index") {
+            try queue.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT d.id, d.title, d.kind, bm25(knowledge_fts, 4.0, 8.0, 1.0) AS rank
+                        FROM knowledge_fts JOIN knowledge_docs d ON d.rowid = knowledge_fts.rowid
+                        WHERE knowledge_fts MATCH ? ORDER BY rank, d.id LIMIT ?
+                        """, arguments: [pattern, limit]
+                ).map { row in
+                    SearchHit(id: row["id"], title: row["title"], kind: row["kind"], score: -(row["rank"] as Double))
+                }
+            }
+        }
+    }
+
+    // MARK: - Memory
+
+    /// What memory keeps of one run.
+    public struct RunRecord: Sendable, Hashable {
+        public var requestName: String
+        public var requestPath: String
+        public var requestDigest: String
+        public var language: String?
+        public var framework: String?
+        public var tier: String?
+        public var peakQps: Double?
+        public var dependencies: [String]
+        public var status: String
+        /// One line: replicas, requests, limits.
+        public var summary: String
+        public var contextJSON: String
+        public var draftJSON: String
+        public var finalJSON: String
+
+        public init(
+            requestName: String, requestPath: String, requestDigest: String, language: String?, framework: String?, tier: String?,
+            peakQps: Double?, dependencies: [String], status: String, summary: String, contextJSON: String, draftJSON: String,
+            finalJSON: String
+        ) {
+            self.requestName = requestName
+            self.requestPath = requestPath
+            self.requestDigest = requestDigest
+            self.language = language
+            self.framework = framework
+            self.tier = tier
+            self.peakQps = peakQps
+            self.dependencies = dependencies
+            self.status = status
+            self.summary = summary
+            self.contextJSON = contextJSON
+            self.draftJSON = draftJSON
+            self.finalJSON = finalJSON
+        }
+    }
+
+    /// Stores a run; returns its id.
+    @discardableResult
+    public func record(_ run: RunRecord, at date: Date = Date()) throws -> Int64 {
+        try wrap("recording the run") {
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO runs (createdAt, requestName, requestPath, requestDigest, language, framework, tier, peakQps,
+                          dependencies, status, summary, contextJSON, draftJSON, finalJSON)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        date.timeIntervalSince1970, run.requestName, run.requestPath, run.requestDigest, run.language, run.framework,
+                        run.tier, run.peakQps, run.dependencies.joined(separator: " "), run.status, run.summary, run.contextJSON,
+                        run.draftJSON, run.finalJSON,
+                    ])
+                return db.lastInsertedRowID
+            }
+        }
+    }
+
+    /// A past deployment like the one being sized.
+    public struct SimilarRun: Sendable, Hashable, Codable {
+        public var runId: Int64
+        public var requestName: String
+        public var similarity: Double
+        public var summary: String
+        public var status: String
+    }
+
+    /// Past runs most like the given features (same stack, tier, similar load, shared
+    /// dependencies), at most one per request name, excluding `excludingName`.
+    public func similarRuns(
+        language: String?, framework: String?, tier: String?, peakQps: Double?, dependencies: [String], excludingName: String?,
+        limit: Int = 3
+    ) throws -> [SimilarRun] {
+        let rows = try wrap("reading memory") {
+            try queue.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, requestName, language, framework, tier, peakQps, dependencies, summary, status FROM runs
+                        WHERE id IN (SELECT MAX(id) FROM runs GROUP BY requestName) ORDER BY id DESC LIMIT 500
+                        """)
+            }
+        }
+        var out: [SimilarRun] = []
+        for row in rows {
+            let name: String = row["requestName"]
+            if name == excludingName { continue }
+            var score = 0.0
+            if let language, language == row["language"] as String? { score += 0.35 }
+            if let framework, framework == row["framework"] as String? { score += 0.25 }
+            if let tier, tier == row["tier"] as String? { score += 0.1 }
+            if let a = peakQps, let b = row["peakQps"] as Double?, a > 0, b > 0 { score += 0.2 * max(0, 1 - abs(log10(a / b))) }
+            let deps = Set((row["dependencies"] as String).split(separator: " ").map(String.init))
+            if !dependencies.isEmpty || !deps.isEmpty {
+                score += 0.1 * Double(deps.intersection(dependencies).count) / Double(max(1, deps.union(dependencies).count))
+            }
+            if score >= 0.35 {
+                out.append(SimilarRun(runId: row["id"], requestName: name, similarity: (score * 100).rounded() / 100, summary: row["summary"], status: row["status"]))
+            }
+        }
+        return Array(out.sorted { ($0.similarity, $0.runId) > ($1.similarity, $1.runId) }.prefix(limit))
+    }
+
+    /// How many runs memory holds.
+    public func runCount() throws -> Int {
+        try wrap("reading memory") { try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs") ?? 0 } }
+    }
+}
+
+extension ProvisioDatabase {
+    /// Every indexed document; read once per database handle.
+    public func allDocumentsCached() throws -> [KnowledgeDocument] {
+        if let docs = documentCache.withLock({ $0 }) { return docs }
+        let docs = try allDocuments()
+        documentCache.withLock { $0 = docs }
+        return docs
+    }
+}
