@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(
             name: "ProvisioPipelineTests",
             dependencies: ["ProvisioPipeline", "ProvisioRender", "ProvisioRefine", "ProvisioRequest", "ProvisioCore"],
-            resources: [.copy("Golden")],
+            exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),
     ]
