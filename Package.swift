@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "ProvisioRefineTests", dependencies: ["ProvisioRefine", "ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvisioPipelineTests",
-            dependencies: ["ProvisioPipeline", "ProvisioRender", "ProvisioRefine", "ProvisioRequest", "ProvisioCore"],
+            dependencies: ["ProvisioPipeline", "ProvisioRender", "ProvisioRefine", "ProvisioRequest", "ProvisioCore", "ProvisioContext", "provisio"],
             exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),

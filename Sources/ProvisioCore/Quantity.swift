@@ -9,7 +9,8 @@ public struct CPUQuantity: Hashable, Comparable, Sendable, Codable, CustomString
     public init(millicores: Int) { self.millicores = max(0, millicores) }
 
     /// Creates a CPU amount from cores, rounding up to the next millicore.
-    public init(cores: Double) { self.init(millicores: Int((cores * 1000).rounded(.up))) }
+    /// Floating-point noise (0.4 × 1000 = 400.00000000000006) is ignored before rounding.
+    public init(cores: Double) { self.init(millicores: Int((cores * 1000 - 1e-6).rounded(.up))) }
 
     /// Parses a Kubernetes CPU quantity ("100m", "0.5", "2"); nil when it is not one.
     public init?(parsing text: String) {
@@ -18,8 +19,19 @@ public struct CPUQuantity: Hashable, Comparable, Sendable, Codable, CustomString
             guard let v = Int(s.dropLast()), v >= 0 else { return nil }
             self.init(millicores: v)
         } else {
-            guard let v = Double(s), v >= 0, v.isFinite, !s.contains("e"), !s.contains("E") else { return nil }
-            self.init(millicores: Int((v * 1000).rounded(.up)))
+            // Parse the decimal digits exactly: "4.03" is 4030m, not 4031m after binary rounding.
+            let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+            guard !s.isEmpty, s != ".", parts.count <= 2, let whole = Int(parts[0].isEmpty ? "0" : parts[0]), whole >= 0, !parts[0].hasPrefix("+"), !parts[0].hasPrefix("-") else { return nil }
+            var milli = whole * 1000
+            if parts.count == 2 {
+                let fraction = parts[1]
+                guard !fraction.isEmpty, fraction.allSatisfy(\.isASCII), fraction.allSatisfy(\.isNumber) else { return nil }
+                let first3 = String(fraction.prefix(3)).padding(toLength: 3, withPad: "0", startingAt: 0)
+                milli += Int(first3)!
+                // Kubernetes rounds sub-millicore precision up.
+                if fraction.dropFirst(3).contains(where: { $0 != "0" }) { milli += 1 }
+            }
+            self.init(millicores: milli)
         }
     }
 
@@ -64,7 +76,7 @@ public struct MemoryQuantity: Hashable, Comparable, Sendable, Codable, CustomStr
     public init(bytes: Int64) { self.bytes = max(0, bytes) }
 
     /// Creates a memory amount from mebibytes, rounding up to a whole byte.
-    public init(mebibytes: Double) { self.init(bytes: Int64((mebibytes * Double(Self.mebi)).rounded(.up))) }
+    public init(mebibytes: Double) { self.init(bytes: Int64((mebibytes * Double(Self.mebi) - 1e-6).rounded(.up))) }
 
     private static let suffixes: [(String, Int64)] = [
         ("Ki", 1024), ("Mi", 1 << 20), ("Gi", 1 << 30), ("Ti", 1 << 40),

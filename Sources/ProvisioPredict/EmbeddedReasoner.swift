@@ -102,8 +102,10 @@ struct EmbeddedReasoner {
 
         // The CPU limit caps what one pod can serve; it also bounds in-flight requests per pod.
         let startup = prof.startupCpu ?? CPUQuantity(millicores: 0)
-        let cpuLimit = max(CPUQuantity(millicores: cpuReq.millicores * 2), startup).roundedUp(to: 50)
-        say("CPU limit: max(2 × request, start-up need \(startup)) = \(cpuLimit).")
+        // A runtime that cannot use more than `maxCores` gains nothing from a higher limit.
+        let usable = CPUQuantity(cores: maxCores)
+        let cpuLimit = max(min(CPUQuantity(millicores: cpuReq.millicores * 2), max(usable, cpuReq)), startup).roundedUp(to: 50)
+        say("CPU limit: max(min(2 × request, \(usable) usable cores), start-up need \(startup)) = \(cpuLimit).")
         let podQpsMax = cpuLimit.cores * 1000 / cpuMs
         let meanLatency = a.latencyP99Ms.value / 2 / 1000
         assumptions.append("mean latency ≈ half of the P99 target (\(Self.f(a.latencyP99Ms.value)) ms)")

@@ -37,9 +37,20 @@ public struct RequestLoader: Sendable {
             throw fail(nil, nil, "file is \(bytes.count) bytes; requests are limited to \(limits.maxBytes) bytes (1 MiB)")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw fail(nil, nil, "file is not UTF-8 text") }
+        // Anchors are refused, and finding them before the real compose means no alias is ever resolved:
+        // Yams hashes every mapping key while composing, so an alias bomb used as a key would otherwise
+        // be walked in full before the validator sees it.
+        if let anchor = Self.firstAnchor(in: bytes) {
+            throw fail(anchor.line, anchor.field, "YAML anchors and aliases (&name, *name) are not allowed in a request; write the value out")
+        }
         let root: Node
+        // The parser owns the anchors its nodes point to (weakly), so it lives as long as the tree is checked.
+        var parser: Yams.Parser?
+        defer { withExtendedLifetime(parser) {} }
         do {
-            guard let node = try Yams.compose(yaml: text) else { throw fail(1, nil, "file is empty; expected a ProvisionRequest") }
+            let p = try Yams.Parser(yaml: text)
+            parser = p
+            guard let node = try p.singleRoot() else { throw fail(1, nil, "file is empty; expected a ProvisionRequest") }
             root = node
         } catch let error as ProvisioErrors {
             throw error
@@ -235,8 +246,40 @@ public struct RequestLoader: Sendable {
     static func line(of error: YamlError) -> Int? {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        case .duplicatedKeysInMapping(_, let context): return context.mark.line
         default: return nil
         }
+    }
+
+    /// The first anchor in the document and the field it sits on, found without resolving any alias.
+    ///
+    /// Every `*` is made inert (`_`, same length, so lines and columns stay put) in a copy that is
+    /// composed only to look for anchors: with no alias left, composing it costs one pass. A document
+    /// without an anchor cannot resolve an alias either, so the real compose is then safe.
+    static func firstAnchor(in bytes: [UInt8]) -> (line: Int?, field: String?)? {
+        guard bytes.contains(UInt8(ascii: "&")) else { return nil }
+        let inert = String(decoding: bytes.map { $0 == UInt8(ascii: "*") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+        // A copy that does not parse leaves the real compose to report the syntax error.
+        guard let parser = try? Yams.Parser(yaml: inert), let root = try? parser.singleRoot() else { return nil }
+        return withExtendedLifetime(parser) { anchored(root, path: "") }
+    }
+
+    private static func anchored(_ node: Node, path: String) -> (line: Int?, field: String?)? {
+        if node.anchor != nil { return (node.mark?.line, path.isEmpty ? nil : path) }
+        switch node {
+        case .mapping(let m):
+            for (k, v) in m {
+                let p = path.isEmpty ? (k.scalar?.string ?? "") : "\(path).\(k.scalar?.string ?? "")"
+                if k.anchor != nil { return (k.mark?.line, p) }
+                if let hit = anchored(v, path: p) { return hit }
+            }
+        case .sequence(let s):
+            for (i, item) in s.enumerated() {
+                if let hit = anchored(item, path: "\(path)[\(i)]") { return hit }
+            }
+        default: break
+        }
+        return nil
     }
 
     static func summary(of error: YamlError) -> String {

@@ -33,7 +33,9 @@ struct SchemaValidator {
     }
 
     /// Validates `node` at `path`; returns the converted value, or nil when it is invalid.
-    mutating func validate(_ node: Node, _ schema: Schema, path: String, depth: Int = 0) -> Any? {
+    ///
+    /// `keyLine` is the line of the key that holds `node`, where a missing field is reported.
+    mutating func validate(_ node: Node, _ schema: Schema, path: String, depth: Int = 0, keyLine: Int? = nil) -> Any? {
         nodes += 1
         guard nodes <= limits.maxNodes else {
             if nodes == limits.maxNodes + 1 { fail(node, path, "document has more than \(limits.maxNodes) nodes") }
@@ -59,6 +61,7 @@ struct SchemaValidator {
             }
             var out: [String: Any] = [:]
             var seen = Set<String>()
+            var nulls: [String: Int?] = [:]
             for (keyNode, valueNode) in mapping {
                 guard case .scalar(let keyScalar) = keyNode else {
                     fail(keyNode, path, "keys must be plain strings")
@@ -81,13 +84,21 @@ struct SchemaValidator {
                 }
                 if case .scalar(let s) = valueNode, s.tag.rawValue == Tag.Name.null.rawValue || (s.string.isEmpty && s.style == .plain) || s.string == "~" || s.string == "null" {
                     // An explicit null is the same as leaving the field out.
+                    nulls[key] = keyNode.mark?.line
                     continue
                 }
-                if let v = validate(valueNode, property.schema, path: childPath, depth: depth + 1) { out[key] = v }
+                if let v = validate(valueNode, property.schema, path: childPath, depth: depth + 1, keyLine: keyNode.mark?.line) {
+                    out[key] = v
+                }
             }
             for name in required where !seen.contains(name) || out[name] == nil {
-                if seen.contains(name) { continue }  // present but invalid: already reported
-                fail(node, path.isEmpty ? name : "\(path).\(name)", "required field is missing")
+                let field = path.isEmpty ? name : "\(path).\(name)"
+                if let line = nulls[name] {
+                    errors.append(ProvisioError(.invalidRequest, file: file, line: line, field: field, "required field is empty"))
+                } else if !seen.contains(name) {
+                    errors.append(
+                        ProvisioError(.invalidRequest, file: file, line: keyLine ?? node.mark?.line, field: field, "required field is missing"))
+                }  // else present but invalid: already reported
             }
             return out
         case .map(let values, _):

@@ -14,7 +14,7 @@ struct Provisio: AsyncParsableCommand {
         abstract: "Sizes Kubernetes workloads and Proxmox VMs from a provision.yaml.",
         discussion: """
             Exit codes: 0 success; 1 a request is invalid, violates policy or was rejected; \
-            2 wrong usage; 3 provisio could not run (state, knowledge, policy, I/O).
+            3 provisio could not run (state, knowledge, policy, I/O); 64 wrong usage.
             """,
         subcommands: [Plan.self, Validate.self, Schema.self, Index.self, Benchmark.self])
 }
@@ -70,7 +70,7 @@ func guarded(_ body: () async throws -> Int32) async -> Int32 {
         return e.code == .invalidRequest ? 1 : 3
     } catch let e as ValidationError {
         printError("error: \(e.message)")
-        return 2
+        return 64
     } catch {
         printError("error: \(Redactor.scrub(String(describing: error)))")
         return 3
