@@ -82,9 +82,14 @@ let package = Package(
 
         .testTarget(name: "ProvisioRequestTests", dependencies: ["ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ProvisioStoreTests", dependencies: ["ProvisioStore", "ProvisioCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "ProvisioContextTests", dependencies: ["ProvisioContext", "ProvisioGit", "ProvisioStore", "ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "ProvisioPredictTests", dependencies: ["ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "ProvisioRefineTests", dependencies: ["ProvisioRefine", "ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProvisioContextTests", dependencies: ["ProvisioContext", "ProvisioGit", "ProvisioStore", "ProvisioRequest", "ProvisioCore"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProvisioPredictTests", dependencies: ["ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProvisioRefineTests", dependencies: ["ProvisioRefine", "ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvisioPipelineTests",
             dependencies: ["ProvisioPipeline", "ProvisioRender", "ProvisioRefine", "ProvisioRequest", "ProvisioCore", "ProvisioContext", "provisio"],

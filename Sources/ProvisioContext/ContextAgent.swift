@@ -1,9 +1,9 @@
-public import Foundation
+import Foundation
 public import Logging
 public import ProvisioCore
+public import ProvisioGit
 public import ProvisioRequest
 public import ProvisioStore
-public import ProvisioGit
 
 /// Maps repository URL prefixes to others, like git's `url.<base>.insteadOf` (for mirrors and tests).
 public struct RepoRewrite: Sendable, Hashable {

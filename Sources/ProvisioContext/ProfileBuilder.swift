@@ -32,11 +32,15 @@ enum ProfileBuilder {
         var framework =
             declared(spec.app?.framework.map(RepoInspector.normalizeFramework), "app.framework")
             ?? fromRepo(repo?.framework, repo?.frameworkFrom)
-        if framework == nil, let f = d.framework, language == nil || language?.value == d.language?.value
-            || (language?.value == "javascript" && f.value != "") {
+        if framework == nil, let f = d.framework,
+            language == nil || language?.value == d.language?.value
+                || (language?.value == "javascript" && f.value != "")
+        {
             framework = described(f)
         }
-        if language == nil { warnings.append("language unknown: no declaration, no readable build file, nothing in the description; using the generic profile") }
+        if language == nil {
+            warnings.append("language unknown: no declaration, no readable build file, nothing in the description; using the generic profile")
+        }
 
         let port =
             declared(spec.app?.port, "app.port") ?? fromRepo(repo?.exposedPort, "Dockerfile EXPOSE") ?? Sourced(8080, .default, "no port declared or exposed")
@@ -46,7 +50,9 @@ enum ProfileBuilder {
         let headerTier: Sourced<String>? = header["criticality"].flatMap { c in
             ["high", "critical"].contains(c.lowercased()) ? Sourced("production", .repo, "Dockerfile header criticality: \(c)") : nil
         }
-        let tier = declared(spec.tier?.rawValue, "tier") ?? described(d.tier) ?? headerTier ?? Sourced("production", .default, "no tier given; sized as production to be safe")
+        let tier =
+            declared(spec.tier?.rawValue, "tier") ?? described(d.tier) ?? headerTier
+            ?? Sourced("production", .default, "no tier given; sized as production to be safe")
         let zeroDowntime = described(d.zeroDowntime) ?? Sourced(false, .default, "not mentioned")
         let availability =
             declared(spec.slo?.availability, "slo.availability") ?? described(d.availability)
@@ -56,7 +62,9 @@ enum ProfileBuilder {
             declared(spec.slo?.oomTolerance?.rawValue, "slo.oomTolerance") ?? d.oomToleranceLow.map { Sourced("low", .description, "\"\($0.evidence)\"") }
             ?? Sourced(tier.value == "production" ? "low" : "medium", .default, "default for tier \(tier.value)")
         let stateful = declared(spec.stateful, "stateful") ?? described(d.stateful) ?? Sourced(false, .default, "not mentioned; assumed stateless")
-        let pattern = declared(spec.workload?.pattern?.rawValue, "workload.pattern") ?? described(d.pattern) ?? Sourced("diurnal", .default, "most request/response services follow the day")
+        let pattern =
+            declared(spec.workload?.pattern?.rawValue, "workload.pattern") ?? described(d.pattern)
+            ?? Sourced("diurnal", .default, "most request/response services follow the day")
 
         // Latency.
         let headerLatency = header["sla_latency_ms"].flatMap(Double.init).map { Sourced($0, .repo, "Dockerfile header sla_latency_ms") }
@@ -75,10 +83,12 @@ enum ProfileBuilder {
             expected = Sourced(max(1, Double(users.value) / 10), .default, "\(users.value) concurrent users × 0.1 req/s (10 s think time)")
         }
         if expected == nil, let p = peak {
-            expected = Sourced((p.value / peakFactor).rounded(), .default, "peak \(Tree.format(p.value)) ÷ \(Tree.format(peakFactor)) for a \(pattern.value) pattern")
+            expected = Sourced(
+                (p.value / peakFactor).rounded(), .default, "peak \(Tree.format(p.value)) ÷ \(Tree.format(peakFactor)) for a \(pattern.value) pattern")
         }
         if peak == nil, let e = expected {
-            peak = Sourced((e.value * peakFactor).rounded(), .default, "expected \(Tree.format(e.value)) × \(Tree.format(peakFactor)) for a \(pattern.value) pattern")
+            peak = Sourced(
+                (e.value * peakFactor).rounded(), .default, "expected \(Tree.format(e.value)) × \(Tree.format(peakFactor)) for a \(pattern.value) pattern")
         }
         if expected == nil {
             warnings.append("no load given (QPS, RPS or users); assuming 20 QPS normally, 40 at peak")
@@ -97,7 +107,9 @@ enum ProfileBuilder {
         for f in d.dependencies { addDep(f.value, .description, "\"\(f.evidence)\"") }
         for (name, file) in (repo?.dependencies ?? [:]).sorted(by: { $0.key < $1.key }) { addDep(name, .repo, file) }
 
-        let endpoints = declared(spec.app?.endpoints, "app.endpoints") ?? ((repo?.endpoints.isEmpty ?? true) ? nil : fromRepo(repo?.endpoints, "route patterns in the source"))
+        let endpoints =
+            declared(spec.app?.endpoints, "app.endpoints")
+            ?? ((repo?.endpoints.isEmpty ?? true) ? nil : fromRepo(repo?.endpoints, "route patterns in the source"))
         return AppProfile(
             language: language, framework: framework, baseImage: fromRepo(repo?.baseImage, "Dockerfile FROM"), image: image, port: port,
             endpoints: endpoints, expectedQps: expected!, peakQps: peak!, concurrentUsers: users, latencyP99Ms: latency, availability: availability,

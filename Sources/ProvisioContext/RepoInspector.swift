@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import ProvisioGit
 
 /// What an application repository says about the service.
@@ -34,7 +34,9 @@ public enum RepoInspector {
     public static func wanted(_ path: String) -> Bool {
         let name = (path as NSString).lastPathComponent.lowercased()
         if manifests.contains(name) || name.hasPrefix("dockerfile") || name.hasSuffix(".csproj") { return true }
-        if path.split(separator: "/").contains(where: { ["test", "tests", "spec", "__tests__", "testdata", "docs", "examples"].contains($0.lowercased()) }) { return false }
+        if path.split(separator: "/").contains(where: { ["test", "tests", "spec", "__tests__", "testdata", "docs", "examples"].contains($0.lowercased()) }) {
+            return false
+        }
         return sourceExtensions.contains((name as NSString).pathExtension)
     }
 
@@ -46,8 +48,14 @@ public enum RepoInspector {
             return da == db ? a < b : da < db
         }
         func setStack(_ language: String?, _ framework: String?, _ file: String) {
-            if let language, facts.language == nil { facts.language = language; facts.languageFrom = file }
-            if let framework, facts.framework == nil { facts.framework = framework; facts.frameworkFrom = file }
+            if let language, facts.language == nil {
+                facts.language = language
+                facts.languageFrom = file
+            }
+            if let framework, facts.framework == nil {
+                facts.framework = framework
+                facts.frameworkFrom = file
+            }
         }
         func dep(_ name: String, _ file: String) { if facts.dependencies[name] == nil { facts.dependencies[name] = file } }
 
@@ -64,32 +72,53 @@ public enum RepoInspector {
             case "go.mod":
                 let table = [("gin-gonic/gin", "gin"), ("labstack/echo", "echo"), ("gofiber/fiber", "fiber"), ("go-chi/chi", "chi")]
                 setStack("go", table.first { lower.contains($0.0) }?.1, path)
-                for (needle, d) in [("jackc/pgx", "postgresql"), ("lib/pq", "postgresql"), ("go-redis", "redis"), ("redis/go-redis", "redis"), ("mongo-driver", "mongodb"), ("go-sql-driver/mysql", "mysql"), ("segmentio/kafka-go", "kafka"), ("ibm/sarama", "kafka"), ("confluent-kafka-go", "kafka"), ("rabbitmq/amqp091-go", "rabbitmq"), ("streadway/amqp", "rabbitmq"), ("nats-io/nats.go", "nats")] where lower.contains(needle) { dep(d, path) }
+                for (needle, d) in [
+                    ("jackc/pgx", "postgresql"), ("lib/pq", "postgresql"), ("go-redis", "redis"), ("redis/go-redis", "redis"), ("mongo-driver", "mongodb"),
+                    ("go-sql-driver/mysql", "mysql"), ("segmentio/kafka-go", "kafka"), ("ibm/sarama", "kafka"), ("confluent-kafka-go", "kafka"),
+                    ("rabbitmq/amqp091-go", "rabbitmq"), ("streadway/amqp", "rabbitmq"), ("nats-io/nats.go", "nats"),
+                ] where lower.contains(needle) { dep(d, path) }
             case "package.json":
                 let ts = lower.contains("\"typescript\"")
-                let table = [("\"@nestjs/core\"", "nestjs"), ("\"next\"", "nextjs"), ("\"fastify\"", "fastify"), ("\"express\"", "express"), ("\"koa\"", "koa")]
+                let table = [
+                    ("\"@nestjs/core\"", "nestjs"), ("\"next\"", "nextjs"), ("\"fastify\"", "fastify"), ("\"express\"", "express"), ("\"koa\"", "koa"),
+                ]
                 setStack(ts ? "typescript" : "javascript", table.first { lower.contains($0.0) }?.1, path)
-                for (needle, d) in [("\"pg\"", "postgresql"), ("\"postgres\"", "postgresql"), ("\"mongoose\"", "mongodb"), ("\"mongodb\"", "mongodb"), ("\"ioredis\"", "redis"), ("\"redis\"", "redis"), ("\"kafkajs\"", "kafka"), ("\"amqplib\"", "rabbitmq"), ("\"mysql2\"", "mysql"), ("\"nats\"", "nats")] where lower.contains(needle) { dep(d, path) }
+                for (needle, d) in [
+                    ("\"pg\"", "postgresql"), ("\"postgres\"", "postgresql"), ("\"mongoose\"", "mongodb"), ("\"mongodb\"", "mongodb"), ("\"ioredis\"", "redis"),
+                    ("\"redis\"", "redis"), ("\"kafkajs\"", "kafka"), ("\"amqplib\"", "rabbitmq"), ("\"mysql2\"", "mysql"), ("\"nats\"", "nats"),
+                ] where lower.contains(needle) { dep(d, path) }
             case "requirements.txt", "pyproject.toml", "pipfile":
                 let pkgs = pythonPackages(lower)
-                let table = [("fastapi", "fastapi"), ("django", "django"), ("flask", "flask"), ("celery", "celery"), ("starlette", "starlette"), ("aiohttp", "aiohttp")]
+                let table = [
+                    ("fastapi", "fastapi"), ("django", "django"), ("flask", "flask"), ("celery", "celery"), ("starlette", "starlette"), ("aiohttp", "aiohttp"),
+                ]
                 setStack("python", table.first { pkgs.contains($0.0) }?.1, path)
-                for (needle, d) in [("psycopg", "postgresql"), ("psycopg2", "postgresql"), ("psycopg2-binary", "postgresql"), ("asyncpg", "postgresql"), ("redis", "redis"), ("pymongo", "mongodb"), ("motor", "mongodb"), ("kafka-python", "kafka"), ("confluent-kafka", "kafka"), ("aiokafka", "kafka"), ("pika", "rabbitmq"), ("aio-pika", "rabbitmq"), ("mysqlclient", "mysql"), ("pymysql", "mysql"), ("elasticsearch", "elasticsearch")] where pkgs.contains(needle) { dep(d, path) }
+                for (needle, d) in [
+                    ("psycopg", "postgresql"), ("psycopg2", "postgresql"), ("psycopg2-binary", "postgresql"), ("asyncpg", "postgresql"), ("redis", "redis"),
+                    ("pymongo", "mongodb"), ("motor", "mongodb"), ("kafka-python", "kafka"), ("confluent-kafka", "kafka"), ("aiokafka", "kafka"),
+                    ("pika", "rabbitmq"), ("aio-pika", "rabbitmq"), ("mysqlclient", "mysql"), ("pymysql", "mysql"), ("elasticsearch", "elasticsearch"),
+                ] where pkgs.contains(needle) { dep(d, path) }
             case "pom.xml", "build.gradle", "build.gradle.kts":
                 let kotlin = lower.contains("kotlin")
                 let table = [("spring-boot", "spring-boot"), ("quarkus", "quarkus"), ("micronaut", "micronaut"), ("io.ktor", "ktor")]
                 setStack(kotlin ? "kotlin" : "java", table.first { lower.contains($0.0) }?.1, path)
-                for (needle, d) in [("org.postgresql", "postgresql"), ("<artifactid>postgresql</artifactid>", "postgresql"), ("data-redis", "redis"), ("jedis", "redis"), ("lettuce", "redis"), ("mongodb", "mongodb"), ("kafka", "kafka"), ("amqp", "rabbitmq"), ("mysql", "mysql")] where lower.contains(needle) { dep(d, path) }
+                for (needle, d) in [
+                    ("org.postgresql", "postgresql"), ("<artifactid>postgresql</artifactid>", "postgresql"), ("data-redis", "redis"), ("jedis", "redis"),
+                    ("lettuce", "redis"), ("mongodb", "mongodb"), ("kafka", "kafka"), ("amqp", "rabbitmq"), ("mysql", "mysql"),
+                ] where lower.contains(needle) { dep(d, path) }
             case "gemfile":
                 let table = [("'rails'", "rails"), ("\"rails\"", "rails"), ("sinatra", "sinatra"), ("sidekiq", "sidekiq")]
                 setStack("ruby", table.first { lower.contains($0.0) }?.1, path)
-                for (needle, d) in [("'pg'", "postgresql"), ("\"pg\"", "postgresql"), ("redis", "redis"), ("mysql2", "mysql"), ("mongoid", "mongodb")] where lower.contains(needle) { dep(d, path) }
+                for (needle, d) in [("'pg'", "postgresql"), ("\"pg\"", "postgresql"), ("redis", "redis"), ("mysql2", "mysql"), ("mongoid", "mongodb")]
+                where lower.contains(needle) { dep(d, path) }
             case "composer.json":
                 setStack("php", lower.contains("laravel/framework") ? "laravel" : lower.contains("symfony/") ? "symfony" : nil, path)
                 if lower.contains("predis") || lower.contains("phpredis") { dep("redis", path) }
             case "cargo.toml":
                 setStack("rust", lower.contains("axum") ? "axum" : lower.contains("actix-web") ? "actix" : nil, path)
-                for (needle, d) in [("tokio-postgres", "postgresql"), ("postgres", "postgresql"), ("redis", "redis"), ("rdkafka", "kafka"), ("lapin", "rabbitmq")] where lower.contains(needle) { dep(d, path) }
+                for (needle, d) in [
+                    ("tokio-postgres", "postgresql"), ("postgres", "postgresql"), ("redis", "redis"), ("rdkafka", "kafka"), ("lapin", "rabbitmq"),
+                ] where lower.contains(needle) { dep(d, path) }
             case "mix.exs":
                 setStack("elixir", lower.contains(":phoenix") ? "phoenix" : nil, path)
                 if lower.contains(":postgrex") { dep("postgresql", path) }
@@ -97,7 +126,10 @@ public enum RepoInspector {
                 setStack("scala", lower.contains("akka-http") ? "akka-http" : lower.contains("playframework") ? "play" : nil, path)
             case _ where name.hasSuffix(".csproj"):
                 setStack("csharp", lower.contains("microsoft.net.sdk.web") ? "aspnetcore" : nil, path)
-                for (needle, d) in [("npgsql", "postgresql"), ("stackexchange.redis", "redis"), ("mongodb.driver", "mongodb"), ("confluent.kafka", "kafka"), ("rabbitmq.client", "rabbitmq")] where lower.contains(needle) { dep(d, path) }
+                for (needle, d) in [
+                    ("npgsql", "postgresql"), ("stackexchange.redis", "redis"), ("mongodb.driver", "mongodb"), ("confluent.kafka", "kafka"),
+                    ("rabbitmq.client", "rabbitmq"),
+                ] where lower.contains(needle) { dep(d, path) }
             default:
                 break
             }
@@ -125,10 +157,15 @@ public enum RepoInspector {
         var inHeader = false
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.lowercased().hasPrefix("# --- application metadata") { inHeader = true; continue }
+            if line.lowercased().hasPrefix("# --- application metadata") {
+                inHeader = true
+                continue
+            }
             if inHeader {
-                if line.hasPrefix("# ---") || !line.hasPrefix("#") { inHeader = false; if !line.hasPrefix("#") { } else { continue } }
-                else {
+                if line.hasPrefix("# ---") || !line.hasPrefix("#") {
+                    inHeader = false
+                    if !line.hasPrefix("#") {} else { continue }
+                } else {
                     let body = line.dropFirst().trimmingCharacters(in: .whitespaces)
                     if let colon = body.firstIndex(of: ":") {
                         let key = body[..<colon].trimmingCharacters(in: .whitespaces).lowercased()

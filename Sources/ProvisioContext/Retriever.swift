@@ -19,9 +19,10 @@ struct Retriever {
                 docs.first { $0.1.matches.contains(term) && (language == nil || $0.1.language == nil || $0.1.language == language) }
                 ?? docs.first { $0.1.id == term || $0.1.id.hasSuffix("-" + term) || $0.1.id.hasPrefix(term + "-") }
             guard let (hit, doc) = chosen, !out.contains(where: { $0.id == doc.id }) else { return chosen != nil }
-            out.append(RetrievedDocument(
-                id: doc.id, title: doc.title, role: role, score: (hit.score * 1000).rounded() / 1000, kind: doc.kind, profile: doc.profile,
-                container: doc.container, vm: doc.vm, load: doc.load, sources: doc.sources.map(\.citation)))
+            out.append(
+                RetrievedDocument(
+                    id: doc.id, title: doc.title, role: role, score: (hit.score * 1000).rounded() / 1000, kind: doc.kind, profile: doc.profile,
+                    container: doc.container, vm: doc.vm, load: doc.load, sources: doc.sources.map(\.citation)))
             return true
         }
 

@@ -21,7 +21,9 @@ public struct CPUQuantity: Hashable, Comparable, Sendable, Codable, CustomString
         } else {
             // Parse the decimal digits exactly: "4.03" is 4030m, not 4031m after binary rounding.
             let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-            guard !s.isEmpty, s != ".", parts.count <= 2, let whole = Int(parts[0].isEmpty ? "0" : parts[0]), whole >= 0, !parts[0].hasPrefix("+"), !parts[0].hasPrefix("-") else { return nil }
+            guard !s.isEmpty, s != ".", parts.count <= 2, let whole = Int(parts[0].isEmpty ? "0" : parts[0]), whole >= 0, !parts[0].hasPrefix("+"),
+                !parts[0].hasPrefix("-")
+            else { return nil }
             var milli = whole * 1000
             if parts.count == 2 {
                 let fraction = parts[1]

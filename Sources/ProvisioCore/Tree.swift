@@ -35,8 +35,14 @@ public indirect enum Tree: Sendable, Equatable {
         case let n as NSNumber:
             // Booleans arrive as NSNumber with the char type code on every platform.
             let type = String(cString: n.objCType)
-            if type == "c" || type == "B" { self = .bool(n.boolValue); return }
-            if type == "d" || type == "f" { self = .number(n.doubleValue); return }
+            if type == "c" || type == "B" {
+                self = .bool(n.boolValue)
+                return
+            }
+            if type == "d" || type == "f" {
+                self = .number(n.doubleValue)
+                return
+            }
             self = .int(n.intValue)
         case let a as [Any]: self = .list(a.map(Tree.init(jsonObject:)))
         case let m as [String: Any]: self = .map(m.keys.sorted().map { Entry($0, Tree(jsonObject: m[$0]!)) })
@@ -177,7 +183,10 @@ extension Tree {
         case .bool(let b): out += b ? "true" : "false"
         case .null: out += "null"
         case .list(let items):
-            if items.isEmpty { out += "[]"; return }
+            if items.isEmpty {
+                out += "[]"
+                return
+            }
             out += "[\n"
             for (i, item) in items.enumerated() {
                 out += pad
@@ -186,7 +195,10 @@ extension Tree {
             }
             out += close + "]"
         case .map(let entries):
-            if entries.isEmpty { out += "{}"; return }
+            if entries.isEmpty {
+                out += "{}"
+                return
+            }
             out += "{\n"
             for (i, e) in entries.enumerated() {
                 out += pad + Tree.jsonString(e.key) + ": "

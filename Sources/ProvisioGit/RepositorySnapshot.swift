@@ -1,6 +1,6 @@
-public import Foundation
-public import ProvisioCore
 import CGit2
+public import Foundation
+import ProvisioCore
 
 /// The files of one commit of an application repository, read straight from git objects.
 ///
@@ -150,22 +150,24 @@ public struct RepositoryCache: Sendable {
         let walk = Walk(max: limits.maxEntries)
         let payload = Unmanaged.passRetained(walk)
         defer { payload.release() }
-        git_tree_walk(treeObject, GIT_TREEWALK_PRE, { root, entry, payload in
-            guard let entry, let payload else { return 0 }
-            let w = Unmanaged<Walk>.fromOpaque(payload).takeUnretainedValue()
-            if git_tree_entry_type(entry) != GIT_OBJECT_BLOB {
-                // Skip vendored and generated trees: they say nothing about the service itself.
-                let name = String(cString: git_tree_entry_name(entry))
-                return ["node_modules", "vendor", ".git", "dist", "build", "target", "__pycache__"].contains(name) ? 1 : 0
-            }
-            if w.entries.count >= w.max {
-                w.truncated = true
-                return -1
-            }
-            let dir = root.map { String(cString: $0) } ?? ""
-            w.entries.append((dir + String(cString: git_tree_entry_name(entry)), git_tree_entry_id(entry).pointee))
-            return 0
-        }, payload.toOpaque())
+        git_tree_walk(
+            treeObject, GIT_TREEWALK_PRE,
+            { root, entry, payload in
+                guard let entry, let payload else { return 0 }
+                let w = Unmanaged<Walk>.fromOpaque(payload).takeUnretainedValue()
+                if git_tree_entry_type(entry) != GIT_OBJECT_BLOB {
+                    // Skip vendored and generated trees: they say nothing about the service itself.
+                    let name = String(cString: git_tree_entry_name(entry))
+                    return ["node_modules", "vendor", ".git", "dist", "build", "target", "__pycache__"].contains(name) ? 1 : 0
+                }
+                if w.entries.count >= w.max {
+                    w.truncated = true
+                    return -1
+                }
+                let dir = root.map { String(cString: $0) } ?? ""
+                w.entries.append((dir + String(cString: git_tree_entry_name(entry)), git_tree_entry_id(entry).pointee))
+                return 0
+            }, payload.toOpaque())
 
         var files: [String: String] = [:]
         for (filePath, oidValue) in walk.entries where files.count < limits.maxFilesRead && wanted(filePath) {
@@ -199,6 +201,6 @@ public enum GitLibrary {
         guard let oid else { return "" }
         var buffer = [CChar](repeating: 0, count: 41)
         git_oid_tostr(&buffer, 41, oid)
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -2,12 +2,12 @@ public import Foundation
 public import Logging
 public import ProvisioContext
 public import ProvisioCore
+import ProvisioGit
 public import ProvisioPredict
 public import ProvisioRefine
 public import ProvisioRender
 public import ProvisioRequest
 public import ProvisioStore
-import ProvisioGit
 
 /// Where provisio finds its inputs and keeps its state.
 public struct PipelineConfig: Sendable {
@@ -20,7 +20,10 @@ public struct PipelineConfig: Sendable {
     /// Record runs in long-term memory.
     public var remember: Bool
 
-    public init(stateDirectory: String, knowledgeDirectory: String, policiesDirectory: String, rewrites: [RepoRewrite] = [], offline: Bool = false, remember: Bool = true) {
+    public init(
+        stateDirectory: String, knowledgeDirectory: String, policiesDirectory: String, rewrites: [RepoRewrite] = [], offline: Bool = false,
+        remember: Bool = true
+    ) {
         self.stateDirectory = stateDirectory
         self.knowledgeDirectory = knowledgeDirectory
         self.policiesDirectory = policiesDirectory
@@ -40,7 +43,8 @@ public struct PipelineConfig: Sendable {
             if FileManager.default.fileExists(atPath: name) { return name }
             return "/usr/share/provisio/\(name)"
         }
-        return PipelineConfig(stateDirectory: state, knowledgeDirectory: dir("PROVISIO_KNOWLEDGE", "knowledge"), policiesDirectory: dir("PROVISIO_POLICIES", "policies"))
+        return PipelineConfig(
+            stateDirectory: state, knowledgeDirectory: dir("PROVISIO_KNOWLEDGE", "knowledge"), policiesDirectory: dir("PROVISIO_POLICIES", "policies"))
     }
 }
 
@@ -115,8 +119,12 @@ public struct Pipeline: Sendable {
         let context = try await timed("context") { try await contextAgent.run(forContext) }
         let draft = try await timed("predict") { try await PredictAgent().run(context) }
         let team = try TeamDeployment.load(folder: (path as NSString).deletingLastPathComponent)
-        let final = try await timed("refine") { try await RefineAgent(policy: policy, database: database).run(RefineInput(context: context, draft: draft, team: team)) }
-        let files = try await timed("render") { try await Renderer().run(RenderInput(context: context, draft: draft, final: final, team: team, requestFolder: folder)) }
+        let final = try await timed("refine") {
+            try await RefineAgent(policy: policy, database: database).run(RefineInput(context: context, draft: draft, team: team))
+        }
+        let files = try await timed("render") {
+            try await Renderer().run(RenderInput(context: context, draft: draft, final: final, team: team, requestFolder: folder))
+        }
         logger.info("request sized", metadata: ["request.path": "\(relativePath)", "status": "\(final.status)", "summary": "\(final.recommendation.summary)"])
         if config.remember { try remember(context: context, draft: draft, final: final) }
         return PlanResult(request: loaded, root: root, context: context, draft: draft, final: final, files: files, timings: timings)
@@ -127,11 +135,12 @@ public struct Pipeline: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         func json(_ v: some Encodable) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
         let p = context.appProfile
-        try database.record(.init(
-            requestName: context.request.metadata.name, requestPath: context.requestPath, requestDigest: context.requestDigest,
-            language: p.language?.value, framework: p.framework?.value, tier: p.tier.value, peakQps: p.peakQps.value,
-            dependencies: p.dependencies.map(\.value), status: final.status, summary: final.recommendation.summary,
-            contextJSON: try json(context), draftJSON: try json(draft), finalJSON: try json(final)))
+        try database.record(
+            .init(
+                requestName: context.request.metadata.name, requestPath: context.requestPath, requestDigest: context.requestDigest,
+                language: p.language?.value, framework: p.framework?.value, tier: p.tier.value, peakQps: p.peakQps.value,
+                dependencies: p.dependencies.map(\.value), status: final.status, summary: final.recommendation.summary,
+                contextJSON: try json(context), draftJSON: try json(draft), finalJSON: try json(final)))
     }
 
     /// Writes the files of a plan under its root, each atomically; nothing is written if any path is unsafe.
@@ -153,7 +162,8 @@ public struct Pipeline: Sendable {
     /// Schema and policy problems of a request, without sizing it.
     public func validate(path: String) -> [ProvisioError] {
         let loaded: LoadedRequest
-        do { loaded = try RequestLoader().load(path: path) } catch let e as ProvisioErrors { return e.errors } catch let e as ProvisioError { return [e] } catch {
+        do { loaded = try RequestLoader().load(path: path) } catch let e as ProvisioErrors { return e.errors } catch let e as ProvisioError { return [e] } catch
+        {
             return [ProvisioError(.invalidRequest, file: path, "\(error)")]
         }
         var out: [ProvisioError] = []
@@ -165,10 +175,13 @@ public struct Pipeline: Sendable {
         }
         if let rule = policy.rule(for: rel) {
             if !rule.namespaces.contains(where: { Glob.matches($0, ns) }) {
-                out.append(ProvisioError(.invalidRequest, file: path, line: 1, field: nsField, "requests under '\(rule.path)' may not target namespace '\(ns)'"))
+                out.append(
+                    ProvisioError(.invalidRequest, file: path, line: 1, field: nsField, "requests under '\(rule.path)' may not target namespace '\(ns)'"))
             }
             if let node = loaded.request.spec.target?.proxmox?.node, !rule.proxmoxNodes.contains(where: { Glob.matches($0, node) }) {
-                out.append(ProvisioError(.invalidRequest, file: path, line: 1, field: "spec.target.proxmox.node", "requests under '\(rule.path)' may not use node '\(node)'"))
+                out.append(
+                    ProvisioError(
+                        .invalidRequest, file: path, line: 1, field: "spec.target.proxmox.node", "requests under '\(rule.path)' may not use node '\(node)'"))
             }
         } else {
             out.append(ProvisioError(.invalidRequest, file: path, line: 1, field: nil, "no policy path rule covers '\(rel)'"))

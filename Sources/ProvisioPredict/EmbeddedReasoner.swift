@@ -1,6 +1,6 @@
 import Foundation
-public import ProvisioCore
 public import ProvisioContext
+public import ProvisioCore
 import ProvisioStore
 
 /// Agent 2 without a model: Little's law, CPU cost per request, the tier's availability rules,
@@ -42,7 +42,9 @@ struct EmbeddedReasoner {
             p.cpuMsPerRequest == nil ? "cpuMsPerRequest" : nil,
         ].compactMap { $0 }
         if !missing.isEmpty {
-            throw ProvisioError(.invalidKnowledge, field: "profile", "the retrieved documents give no \(missing.joined(separator: ", ")); add a generic-service document to knowledge/")
+            throw ProvisioError(
+                .invalidKnowledge, field: "profile",
+                "the retrieved documents give no \(missing.joined(separator: ", ")); add a generic-service document to knowledge/")
         }
         return p
     }
@@ -61,9 +63,13 @@ struct EmbeddedReasoner {
         } else {
             minReplicas = 1
         }
-        say("Tier \(tier), availability \(a.availability.value)%\(a.zeroDowntime.value ? ", zero downtime" : ""): at least \(minReplicas) replica\(minReplicas == 1 ? "" : "s") so \(minReplicas > 1 ? "one pod can be lost without an outage" : "a restart is an acceptable blip").")
+        say(
+            "Tier \(tier), availability \(a.availability.value)%\(a.zeroDowntime.value ? ", zero downtime" : ""): at least \(minReplicas) replica\(minReplicas == 1 ? "" : "s") so \(minReplicas > 1 ? "one pod can be lost without an outage" : "a restart is an acceptable blip")."
+        )
         let utilization = (latencyMs <= 100 || a.pattern.value == "spiky") ? 0.6 : 0.7
-        say("Target CPU utilization \(Int(utilization * 100))% (\(utilization < 0.7 ? "tight latency or spiky load needs headroom" : "the usual balance of cost and headroom")).")
+        say(
+            "Target CPU utilization \(Int(utilization * 100))% (\(utilization < 0.7 ? "tight latency or spiky load needs headroom" : "the usual balance of cost and headroom"))."
+        )
 
         var rec: Recommendation
         var confidence: Double
@@ -80,7 +86,10 @@ struct EmbeddedReasoner {
         return DraftPlan(
             recommendation: rec, reasoning: steps, assumptions: assumptions, citations: Array(Set(citations)).sorted(),
             confidence: (min(0.95, max(0.1, confidence)) * 100).rounded() / 100, reasoner: "embedded",
-            plan: ["load profile from retrieved documents", "size CPU from load × cost per request", "size memory with Little's law", "replicas and HPA from tier and pattern", "size VMs from dependency tiers"])
+            plan: [
+                "load profile from retrieved documents", "size CPU from load × cost per request", "size memory with Little's law",
+                "replicas and HPA from tier and pattern", "size VMs from dependency tiers",
+            ])
     }
 
     mutating func fromKnowledge(prof: KnowledgeDocument.RuntimeProfile, minReplicas: Int, utilization u: Double) -> (Recommendation, Double) {
@@ -92,10 +101,14 @@ struct EmbeddedReasoner {
         let minMem = prof.minMemory ?? MemoryQuantity(bytes: 64 * MemoryQuantity.mebi)
         say("Load: \(Self.f(E)) QPS expected (\(a.expectedQps.source.rawValue)), \(Self.f(P)) QPS at peak (\(a.peakQps.source.rawValue)).")
         let cExp = E * cpuMs / 1000, cPeak = P * cpuMs / 1000
-        say("CPU: \(Self.f(cpuMs)) ms per request → \(Self.f(E)) × \(Self.f(cpuMs)) / 1000 = \(Self.f(cExp)) cores expected, \(Self.f(P)) × \(Self.f(cpuMs)) / 1000 = \(Self.f(cPeak)) cores at peak.")
+        say(
+            "CPU: \(Self.f(cpuMs)) ms per request → \(Self.f(E)) × \(Self.f(cpuMs)) / 1000 = \(Self.f(cExp)) cores expected, \(Self.f(P)) × \(Self.f(cpuMs)) / 1000 = \(Self.f(cPeak)) cores at peak."
+        )
         let byCpu = Int((cExp / (maxCores * u)).rounded(.up))
         let replicas = max(minReplicas, byCpu)
-        say("Replicas at expected load: max(\(minReplicas) for the tier, ⌈\(Self.f(cExp)) / (\(Self.f(maxCores)) cores per pod × \(Self.f(u)))⌉ = \(byCpu)) = \(replicas).")
+        say(
+            "Replicas at expected load: max(\(minReplicas) for the tier, ⌈\(Self.f(cExp)) / (\(Self.f(maxCores)) cores per pod × \(Self.f(u)))⌉ = \(byCpu)) = \(replicas)."
+        )
         var cpuReq = CPUQuantity(cores: cExp / (Double(replicas) * u))
         cpuReq = max(minCpu, cpuReq).roundedUp(to: cpuReq.millicores > 500 ? 50 : 10)
         say("CPU request per pod: \(Self.f(cExp)) / (\(replicas) × \(Self.f(u))) → \(cpuReq) (floor \(minCpu), rounded up).")
@@ -114,11 +127,15 @@ struct EmbeddedReasoner {
         let base = prof.baseMemory!
         var memReq = MemoryQuantity(bytes: base.bytes + Int64(inflightMem.rounded(.up)))
         memReq = max(minMem, memReq).roundedUp(toMebibytes: memReq.bytes > MemoryQuantity.gibi ? 64 : 16)
-        say("Memory (Little's law): a pod at its CPU limit serves \(Self.f(cpuLimit.cores)) × 1000 / \(Self.f(cpuMs)) = \(Self.f(podQpsMax)) QPS; × \(Self.f(meanLatency)) s mean latency = \(Self.f(inflight)) requests in flight × \(prof.memoryPerInflight!) = \(Self.f(inflightMem / 1_048_576)) MiB; + \(base) baseline → request \(memReq).")
+        say(
+            "Memory (Little's law): a pod at its CPU limit serves \(Self.f(cpuLimit.cores)) × 1000 / \(Self.f(cpuMs)) = \(Self.f(podQpsMax)) QPS; × \(Self.f(meanLatency)) s mean latency = \(Self.f(inflight)) requests in flight × \(prof.memoryPerInflight!) = \(Self.f(inflightMem / 1_048_576)) MiB; + \(base) baseline → request \(memReq)."
+        )
         var factor = prof.memoryLimitFactor ?? 1.5
         if a.oomTolerance.value == "low" { factor *= 1.25 }
         let memLimit = MemoryQuantity(bytes: Int64(Double(memReq.bytes) * factor)).roundedUp(toMebibytes: 32)
-        say("Memory limit: \(memReq) × \(Self.f(factor)) (\(a.oomTolerance.value == "low" ? "GC headroom, +25% because an OOM kill is costly here" : "GC headroom")) = \(memLimit).")
+        say(
+            "Memory limit: \(memReq) × \(Self.f(factor)) (\(a.oomTolerance.value == "low" ? "GC headroom, +25% because an OOM kill is costly here" : "GC headroom")) = \(memLimit)."
+        )
 
         var hpa: Recommendation.HPA?
         if a.pattern.value != "batch" {
@@ -126,7 +143,9 @@ struct EmbeddedReasoner {
             let burst = a.pattern.value == "spiky" ? 1.5 : 1.0
             let maxReplicas = max(replicas + 1, Int((Double(needed) * burst).rounded(.up)))
             hpa = .init(minReplicas: replicas, maxReplicas: maxReplicas, targetCPUUtilization: Int(u * 100))
-            say("HPA: peak needs ⌈\(Self.f(cPeak)) / (\(cpuReq) × \(Self.f(u)))⌉ = \(needed) pods\(burst > 1 ? " × 1.5 for bursts" : ""); range \(replicas)–\(maxReplicas) at \(Int(u * 100))% CPU.")
+            say(
+                "HPA: peak needs ⌈\(Self.f(cPeak)) / (\(cpuReq) × \(Self.f(u)))⌉ = \(needed) pods\(burst > 1 ? " × 1.5 for bursts" : ""); range \(replicas)–\(maxReplicas) at \(Int(u * 100))% CPU."
+            )
         } else {
             say("Batch pattern: no HPA; the job's own parallelism sets the pod count.")
         }
@@ -135,10 +154,15 @@ struct EmbeddedReasoner {
         if context.retrieved.contains(where: { $0.role == "framework" }) { confidence += 0.1 }
         if a.peakQps.source != .default || a.expectedQps.source != .default { confidence += 0.1 }
         if a.latencyP99Ms.source != .default { confidence += 0.05 }
-        return (Recommendation(replicas: replicas, requests: .init(cpu: cpuReq, memory: memReq), limits: .init(cpu: cpuLimit, memory: memLimit), hpa: hpa, pdb: nil, vms: []), confidence)
+        return (
+            Recommendation(
+                replicas: replicas, requests: .init(cpu: cpuReq, memory: memReq), limits: .init(cpu: cpuLimit, memory: memLimit), hpa: hpa, pdb: nil, vms: []),
+            confidence
+        )
     }
 
-    mutating func fromHistory(_ h: HistorySummary, prof: KnowledgeDocument.RuntimeProfile, minReplicas: Int, utilization u: Double) -> (Recommendation, Double) {
+    mutating func fromHistory(_ h: HistorySummary, prof: KnowledgeDocument.RuntimeProfile, minReplicas: Int, utilization u: Double) -> (Recommendation, Double)
+    {
         let days = Double(h.windowSeconds) / 86_400
         // Margins shrink as the history grows: a day of data earns less trust than a month.
         let margin = min(0.35, 0.10 + 0.15 / max(1, days).squareRoot())
@@ -149,10 +173,14 @@ struct EmbeddedReasoner {
         let growth = max(0, h.memoryTrendMiBPerDay) * horizonDays
         let memMiB = h.memoryMiB.max * (1 + margin) + growth
         let memReq = MemoryQuantity(mebibytes: memMiB).roundedUp(toMebibytes: 16)
-        say("Memory request: max \(Self.f(h.memoryMiB.max)) MiB × \(Self.f(1 + margin)) + trend \(Self.f(h.memoryTrendMiBPerDay)) MiB/day × 7 days = \(Self.f(memMiB)) MiB → \(memReq).")
+        say(
+            "Memory request: max \(Self.f(h.memoryMiB.max)) MiB × \(Self.f(1 + margin)) + trend \(Self.f(h.memoryTrendMiBPerDay)) MiB/day × 7 days = \(Self.f(memMiB)) MiB → \(memReq)."
+        )
         let factor = prof.memoryLimitFactor ?? 1.5
         let memLimit = MemoryQuantity(bytes: Int64(Double(memReq.bytes) * factor)).roundedUp(toMebibytes: 32)
-        let cpuLimit = max(CPUQuantity(millicores: cpuReq.millicores * 2), CPUQuantity(cores: h.cpuCores.max * 1.2), prof.startupCpu ?? CPUQuantity(millicores: 0)).roundedUp(to: 50)
+        let cpuLimit = max(
+            CPUQuantity(millicores: cpuReq.millicores * 2), CPUQuantity(cores: h.cpuCores.max * 1.2), prof.startupCpu ?? CPUQuantity(millicores: 0)
+        ).roundedUp(to: 50)
         say("Limits: memory \(memReq) × \(Self.f(factor)) = \(memLimit); CPU max(2 × request, 1.2 × observed max \(Self.f(h.cpuCores.max))) = \(cpuLimit).")
         let observedMin = Int((h.replicas?.p50 ?? Double(minReplicas)).rounded(.down))
         let replicas = max(minReplicas, min(observedMin, Int(h.replicas?.max ?? 1)))
@@ -160,14 +188,21 @@ struct EmbeddedReasoner {
         let totalPeakCpu = h.cpuCores.max * peakPods
         let needed = Int((totalPeakCpu / (cpuReq.cores * u)).rounded(.up))
         let maxReplicas = max(replicas + 1, needed)
-        say("Replicas: max(tier \(minReplicas), observed median \(observedMin)) = \(replicas); peak \(Self.f(h.cpuCores.max)) cores × \(Self.f(peakPods)) pods = \(Self.f(totalPeakCpu)) cores → HPA \(replicas)–\(maxReplicas) at \(Int(u * 100))%.")
+        say(
+            "Replicas: max(tier \(minReplicas), observed median \(observedMin)) = \(replicas); peak \(Self.f(h.cpuCores.max)) cores × \(Self.f(peakPods)) pods = \(Self.f(totalPeakCpu)) cores → HPA \(replicas)–\(maxReplicas) at \(Int(u * 100))%."
+        )
         if let current = context.request.spec.context?.current, let r = current.requests {
-            say("Current: requests \(r.cpu?.description ?? "-")/\(r.memory?.description ?? "-"), \(current.replicas.map(String.init) ?? "?") replicas; proposed \(cpuReq)/\(memReq).")
+            say(
+                "Current: requests \(r.cpu?.description ?? "-")/\(r.memory?.description ?? "-"), \(current.replicas.map(String.init) ?? "?") replicas; proposed \(cpuReq)/\(memReq)."
+            )
         }
         citations.append(contentsOf: context.retrieved.filter { $0.role == "runtime" || $0.role == "framework" }.map(\.id))
-        return (Recommendation(replicas: replicas, requests: .init(cpu: cpuReq, memory: memReq), limits: .init(cpu: cpuLimit, memory: memLimit),
-                               hpa: .init(minReplicas: replicas, maxReplicas: maxReplicas, targetCPUUtilization: Int(u * 100)), pdb: nil, vms: []),
-                0.6 + min(0.3, days / 30))
+        return (
+            Recommendation(
+                replicas: replicas, requests: .init(cpu: cpuReq, memory: memReq), limits: .init(cpu: cpuLimit, memory: memLimit),
+                hpa: .init(minReplicas: replicas, maxReplicas: maxReplicas, targetCPUUtilization: Int(u * 100)), pdb: nil, vms: []),
+            0.6 + min(0.3, days / 30)
+        )
     }
 
     mutating func vmPlans() -> [Recommendation.VMPlan] {
@@ -183,7 +218,9 @@ struct EmbeddedReasoner {
                 let tier = tiers.first { $0.upToQps >= dbQps } ?? tiers.last!
                 (cores, mem, disk) = (tier.cores, tier.memoryMiB, tier.diskGiB)
                 citations.append(doc!.id)
-                say("VM \(vmName) (\(vm.role)): \(Self.f(P)) app QPS × 1 query per request = \(Self.f(dbQps)) QPS → tier up to \(Self.f(tier.upToQps)) QPS: \(cores) cores, \(mem) MiB, \(disk) GiB (\(doc!.id)).")
+                say(
+                    "VM \(vmName) (\(vm.role)): \(Self.f(P)) app QPS × 1 query per request = \(Self.f(dbQps)) QPS → tier up to \(Self.f(tier.upToQps)) QPS: \(cores) cores, \(mem) MiB, \(disk) GiB (\(doc!.id))."
+                )
                 assumptions.append("about one datastore query per request at peak (caches absorb repeated reads)")
             } else {
                 say("VM \(vmName) (\(vm.role)): no sizing document for '\(vm.role)'; a minimal 2 cores, 4096 MiB, 32 GiB until one is added.")

@@ -1,6 +1,6 @@
-public import Foundation
-public import ProvisioCore
+import Foundation
 public import ProvisioContext
+public import ProvisioCore
 public import ProvisioPredict
 import Yams
 
@@ -15,12 +15,22 @@ public struct TeamDeployment: Sendable, Hashable, Codable {
     public var file: String
 
     struct Doc: Codable {
-        struct Meta: Codable { var name: String; var namespace: String?; var labels: [String: String]? }
+        struct Meta: Codable {
+            var name: String
+            var namespace: String?
+            var labels: [String: String]?
+        }
         struct Selector: Codable { var matchLabels: [String: String]? }
         struct Container: Codable { var name: String }
         struct PodSpec: Codable { var containers: [Container] }
-        struct Template: Codable { var metadata: TemplateMeta?; var spec: PodSpec }
-        struct Spec: Codable { var selector: Selector?; var template: Template }
+        struct Template: Codable {
+            var metadata: TemplateMeta?
+            var spec: PodSpec
+        }
+        struct Spec: Codable {
+            var selector: Selector?
+            var template: Template
+        }
         struct TemplateMeta: Codable { var labels: [String: String]? }
         var apiVersion: String
         var kind: String
@@ -89,43 +99,82 @@ public enum ManifestBuilder {
             manifests.deploymentPatch = .object([
                 ("apiVersion", .string("apps/v1")), ("kind", .string("Deployment")),
                 ("metadata", .object([("name", .string(name)), ("namespace", team.namespace.map(Tree.string))])),
-                ("spec", .object([
-                    ("replicas", replicas),
-                    ("template", .object([("spec", .object([("containers", .list([.object([("name", .string(container)), ("resources", resources(r))])]))]))])),
-                ])),
+                (
+                    "spec",
+                    .object([
+                        ("replicas", replicas),
+                        (
+                            "template",
+                            .object([("spec", .object([("containers", .list([.object([("name", .string(container)), ("resources", resources(r))])]))]))])
+                        ),
+                    ])
+                ),
             ])
         } else {
             let port = context.appProfile.port.value
             manifests.deployment = .object([
                 ("apiVersion", .string("apps/v1")), ("kind", .string("Deployment")), ("metadata", meta(name)),
-                ("spec", .object([
-                    ("replicas", replicas),
-                    ("selector", .object([("matchLabels", selectorTree)])),
-                    ("template", .object([
-                        ("metadata", .object([("labels", labels)])),
-                        ("spec", .object([
-                            ("containers", .list([.object([
-                                ("name", .string(name)), ("image", .string(context.appProfile.image.value)),
-                                ("ports", .list([.object([("name", .string("http")), ("containerPort", .int(port)), ("protocol", .string("TCP"))])])),
-                                ("resources", resources(r)),
-                            ])])),
-                        ])),
-                    ])),
-                ])),
+                (
+                    "spec",
+                    .object([
+                        ("replicas", replicas),
+                        ("selector", .object([("matchLabels", selectorTree)])),
+                        (
+                            "template",
+                            .object([
+                                ("metadata", .object([("labels", labels)])),
+                                (
+                                    "spec",
+                                    .object([
+                                        (
+                                            "containers",
+                                            .list([
+                                                .object([
+                                                    ("name", .string(name)), ("image", .string(context.appProfile.image.value)),
+                                                    (
+                                                        "ports",
+                                                        .list([
+                                                            .object([("name", .string("http")), ("containerPort", .int(port)), ("protocol", .string("TCP"))])
+                                                        ])
+                                                    ),
+                                                    ("resources", resources(r)),
+                                                ])
+                                            ])
+                                        )
+                                    ])
+                                ),
+                            ])
+                        ),
+                    ])
+                ),
             ])
         }
         if let hpa = r.hpa {
             manifests.hpa = .object([
                 ("apiVersion", .string("autoscaling/v2")), ("kind", .string("HorizontalPodAutoscaler")), ("metadata", meta(name)),
-                ("spec", .object([
-                    ("scaleTargetRef", .object([("apiVersion", .string("apps/v1")), ("kind", .string("Deployment")), ("name", .string(name))])),
-                    ("minReplicas", .int(hpa.minReplicas)), ("maxReplicas", .int(hpa.maxReplicas)),
-                    ("metrics", .list([.object([
-                        ("type", .string("Resource")),
-                        ("resource", .object([("name", .string("cpu")), ("target", .object([("type", .string("Utilization")), ("averageUtilization", .int(hpa.targetCPUUtilization))]))])),
-                    ])])),
-                    ("behavior", .object([("scaleDown", .object([("stabilizationWindowSeconds", .int(300))]))])),
-                ])),
+                (
+                    "spec",
+                    .object([
+                        ("scaleTargetRef", .object([("apiVersion", .string("apps/v1")), ("kind", .string("Deployment")), ("name", .string(name))])),
+                        ("minReplicas", .int(hpa.minReplicas)), ("maxReplicas", .int(hpa.maxReplicas)),
+                        (
+                            "metrics",
+                            .list([
+                                .object([
+                                    ("type", .string("Resource")),
+                                    (
+                                        "resource",
+                                        .object([
+                                            ("name", .string("cpu")),
+                                            ("target", .object([("type", .string("Utilization")), ("averageUtilization", .int(hpa.targetCPUUtilization))])),
+                                        ])
+                                    ),
+                                ])
+                            ])
+                        ),
+                        ("behavior", .object([("scaleDown", .object([("stabilizationWindowSeconds", .int(300))]))])),
+                    ])
+                ),
             ])
         }
         if let pdb = r.pdb {
@@ -158,7 +207,9 @@ public enum ManifestBuilder {
             for field in ["apiVersion", "kind"] where get(o, [field]) == nil { out.append("an object has no \(field)") }
             if case .string(let n)? = get(o, ["metadata", "name"]) {
                 if n.count > 63 || n.range(of: dns, options: .regularExpression) == nil { out.append("name '\(n)' is not a DNS-1123 label") }
-            } else { out.append("an object has no metadata.name") }
+            } else {
+                out.append("an object has no metadata.name")
+            }
         }
         if let d = m.deployment {
             let selector = labels(get(d, ["spec", "selector", "matchLabels"]))
@@ -167,12 +218,16 @@ public enum ManifestBuilder {
             if !selector.allSatisfy({ podLabels[$0.key] == $0.value }) { out.append("Deployment selector does not match the pod template's labels") }
             if case .list(let containers)? = get(d, ["spec", "template", "spec", "containers"]), !containers.isEmpty {
                 for c in containers where get(c, ["name"]) == nil || get(c, ["image"]) == nil { out.append("a container has no name or image") }
-            } else { out.append("Deployment has no containers") }
+            } else {
+                out.append("Deployment has no containers")
+            }
         }
         if let pdb = m.pdb {
             let selector = labels(get(pdb, ["spec", "selector", "matchLabels"]))
             let pods = m.deployment.map { labels(get($0, ["spec", "template", "metadata", "labels"])) } ?? team?.podLabels ?? [:]
-            if selector.isEmpty || !selector.allSatisfy({ pods[$0.key] == $0.value }) { out.append("PodDisruptionBudget selector does not select the Deployment's pods") }
+            if selector.isEmpty || !selector.allSatisfy({ pods[$0.key] == $0.value }) {
+                out.append("PodDisruptionBudget selector does not select the Deployment's pods")
+            }
         }
         if let hpa = m.hpa, case .string(let target)? = get(hpa, ["spec", "scaleTargetRef", "name"]) {
             let dname = m.deployment.flatMap { if case .string(let s)? = get($0, ["metadata", "name"]) { return s } else { return nil } } ?? team?.name
@@ -181,7 +236,9 @@ public enum ManifestBuilder {
         if let c = r.requests.cpu, let l = r.limits.cpu, l < c { out.append("CPU limit \(l) is below the request \(c)") }
         if let c = r.requests.memory, let l = r.limits.memory, l < c { out.append("memory limit \(l) is below the request \(c)") }
         if r.requests.memory == nil || r.requests.cpu == nil { out.append("requests must set cpu and memory") }
-        if let h = r.hpa, h.minReplicas > h.maxReplicas || h.minReplicas < 1 { out.append("HPA minReplicas \(h.minReplicas) / maxReplicas \(h.maxReplicas) are inconsistent") }
+        if let h = r.hpa, h.minReplicas > h.maxReplicas || h.minReplicas < 1 {
+            out.append("HPA minReplicas \(h.minReplicas) / maxReplicas \(h.maxReplicas) are inconsistent")
+        }
         return out
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import ProvisioCore
 import Yams
 
@@ -82,7 +82,8 @@ public struct Policy: Codable, Sendable, Hashable {
             }
             let file: File
             do { file = try YAMLDecoder().decode(File.self, from: text) } catch let DecodingError.keyNotFound(key, ctx) {
-                throw ProvisioError(.invalidPolicy, file: path, field: (ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."), "required field is missing")
+                throw ProvisioError(
+                    .invalidPolicy, file: path, field: (ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."), "required field is missing")
             } catch let DecodingError.dataCorrupted(ctx) {
                 throw ProvisioError(.invalidPolicy, file: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), ctx.debugDescription)
             } catch let DecodingError.typeMismatch(_, ctx) {
@@ -92,9 +93,12 @@ public struct Policy: Codable, Sendable, Hashable {
             }
             guard file.kind == "SizingPolicy" else { throw ProvisioError(.invalidPolicy, file: path, field: "kind", "must be SizingPolicy") }
             for (k, v) in file.spec.tiers ?? [:] {
-                guard ["production", "staging", "dev"].contains(k) else { throw ProvisioError(.invalidPolicy, file: path, field: "spec.tiers.\(k)", "unknown tier; use production, staging or dev") }
+                guard ["production", "staging", "dev"].contains(k) else {
+                    throw ProvisioError(.invalidPolicy, file: path, field: "spec.tiers.\(k)", "unknown tier; use production, staging or dev")
+                }
                 if v.minReplicas < 1 || v.maxReplicas < v.minReplicas {
-                    throw ProvisioError(.invalidPolicy, file: path, field: "spec.tiers.\(k).maxReplicas", "must be at least minReplicas, and minReplicas at least 1")
+                    throw ProvisioError(
+                        .invalidPolicy, file: path, field: "spec.tiers.\(k).maxReplicas", "must be at least minReplicas, and minReplicas at least 1")
                 }
                 tiers[k] = v
             }
@@ -106,7 +110,9 @@ public struct Policy: Codable, Sendable, Hashable {
         for t in ["production", "staging", "dev"] where tiers[t] == nil {
             throw ProvisioError(.invalidPolicy, file: directory, field: "spec.tiers.\(t)", "no policy file defines this tier")
         }
-        guard let vm, let cost else { throw ProvisioError(.invalidPolicy, file: directory, field: vm == nil ? "spec.vm" : "spec.cost", "no policy file defines it") }
+        guard let vm, let cost else {
+            throw ProvisioError(.invalidPolicy, file: directory, field: vm == nil ? "spec.vm" : "spec.cost", "no policy file defines it")
+        }
         return Policy(tiers: tiers, forbiddenNamespaces: forbidden, paths: paths, vm: vm, cost: cost)
     }
 
@@ -129,7 +135,10 @@ public enum Glob {
                 if next < pattern.endIndex && pattern[next] == "*" {
                     re += ".*"
                     i = pattern.index(after: next)
-                    if i < pattern.endIndex && pattern[i] == "/" { i = pattern.index(after: i); re += "(?:/)?" }
+                    if i < pattern.endIndex && pattern[i] == "/" {
+                        i = pattern.index(after: i)
+                        re += "(?:/)?"
+                    }
                     continue
                 }
                 re += "[^/]*"

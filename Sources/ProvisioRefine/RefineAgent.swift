@@ -1,6 +1,6 @@
-public import Foundation
-public import ProvisioCore
+import Foundation
 public import ProvisioContext
+public import ProvisioCore
 public import ProvisioPredict
 public import ProvisioStore
 
@@ -98,24 +98,35 @@ public struct RefineAgent: Stage {
         // Targeted retrieval: dependencies the first pass found no document for.
         for dep in ctx.appProfile.dependencies where !ctx.retrieved.contains(where: { $0.role == "dependency:\(dep.value)" }) {
             let hits = try database.search("\(dep.value) database cache queue sizing", limit: 3)
-            rounds.append(.init(round: 0, thought: "No profile for dependency \(dep.value); search the knowledge base more broadly.", tool: "search_knowledge",
-                                input: dep.value, observation: hits.isEmpty ? "nothing found" : hits.map { "\($0.id) (\(Tree.format(($0.score * 100).rounded() / 100)))" }.joined(separator: ", ")))
+            rounds.append(
+                .init(
+                    round: 0, thought: "No profile for dependency \(dep.value); search the knowledge base more broadly.", tool: "search_knowledge",
+                    input: dep.value,
+                    observation: hits.isEmpty
+                        ? "nothing found" : hits.map { "\($0.id) (\(Tree.format(($0.score * 100).rounded() / 100)))" }.joined(separator: ", ")))
         }
 
         var finalFindings: [Finding] = []
         for round in 1...Self.maxRounds {
             var findings: [Finding] = []
             let policyFindings = policyCheck(rec, ctx: ctx, bounds: bounds)
-            rounds.append(.init(round: round, thought: "Is the plan inside the \(tierName) policy?", tool: "check_policy", input: rec.summary,
-                                observation: policyFindings.isEmpty ? "within bounds" : policyFindings.map(\.detail).joined(separator: "; ")))
+            rounds.append(
+                .init(
+                    round: round, thought: "Is the plan inside the \(tierName) policy?", tool: "check_policy", input: rec.summary,
+                    observation: policyFindings.isEmpty ? "within bounds" : policyFindings.map(\.detail).joined(separator: "; ")))
             findings += policyFindings
             let validation = validate(rec, ctx: ctx, team: input.team)
-            rounds.append(.init(round: round, thought: "Would the objects be accepted and work as intended?", tool: "validate_manifests", input: rec.summary,
-                                observation: validation.isEmpty ? "valid" : validation.map(\.detail).joined(separator: "; ")))
+            rounds.append(
+                .init(
+                    round: round, thought: "Would the objects be accepted and work as intended?", tool: "validate_manifests", input: rec.summary,
+                    observation: validation.isEmpty ? "valid" : validation.map(\.detail).joined(separator: "; ")))
             findings += validation
             let quota = quotaCheck(rec, ctx: ctx)
-            rounds.append(.init(round: round, thought: "Does the plan fit the namespace quota?", tool: "check_quota", input: ctx.cluster.quota.map { "cpu \($0.cpu?.description ?? "-"), memory \($0.memory?.description ?? "-")" } ?? "no quota given",
-                                observation: quota.isEmpty ? "fits" : quota.map(\.detail).joined(separator: "; ")))
+            rounds.append(
+                .init(
+                    round: round, thought: "Does the plan fit the namespace quota?", tool: "check_quota",
+                    input: ctx.cluster.quota.map { "cpu \($0.cpu?.description ?? "-"), memory \($0.memory?.description ?? "-")" } ?? "no quota given",
+                    observation: quota.isEmpty ? "fits" : quota.map(\.detail).joined(separator: "; ")))
             findings += quota
             finalFindings = findings
             let fixable = findings.filter { $0.fix != nil }
@@ -137,16 +148,23 @@ public struct RefineAgent: Stage {
         }
 
         let cost = estimate(rec)
-        rounds.append(.init(round: rounds.map(\.round).max() ?? 1, thought: "What will this cost a month?", tool: "estimate_cost", input: rec.summary,
-                            observation: "\(Tree.format(cost.total)) \(cost.currency) at baseline, pods \(Tree.format(cost.podsAtMax)) at the HPA maximum"))
+        rounds.append(
+            .init(
+                round: rounds.map(\.round).max() ?? 1, thought: "What will this cost a month?", tool: "estimate_cost", input: rec.summary,
+                observation: "\(Tree.format(cost.total)) \(cost.currency) at baseline, pods \(Tree.format(cost.podsAtMax)) at the HPA maximum"))
 
         let checkNames = ["policy", "validation", "quota"]
         var checks = checkNames.map { name in
             let failing = finalFindings.filter { $0.check == name }
             let clamped = changes.contains { c in reasons.contains { $0.hasPrefix("\(name):") && $0.contains(c.field) } }
-            return FinalPlan.Check(name: name, passed: failing.isEmpty, detail: failing.isEmpty ? (clamped ? "passes after changes" : "passes") : failing.map(\.detail).joined(separator: "; "))
+            return FinalPlan.Check(
+                name: name, passed: failing.isEmpty,
+                detail: failing.isEmpty ? (clamped ? "passes after changes" : "passes") : failing.map(\.detail).joined(separator: "; "))
         }
-        checks.append(.init(name: "knowledge", passed: ctx.retrieved.contains { $0.role == "runtime" }, detail: ctx.retrieved.contains { $0.role == "runtime" } ? "runtime profile found" : "only the generic profile was available"))
+        checks.append(
+            .init(
+                name: "knowledge", passed: ctx.retrieved.contains { $0.role == "runtime" },
+                detail: ctx.retrieved.contains { $0.role == "runtime" } ? "runtime profile found" : "only the generic profile was available"))
         let status = rejected ? "rejected" : reasons.isEmpty ? "approved" : "needs-review"
         var confidence = input.draft.confidence
         if !reasons.isEmpty { confidence -= 0.1 }
@@ -163,82 +181,124 @@ public struct RefineAgent: Stage {
         }
         if let rule = policy.rule(for: ctx.requestPath) {
             if !rule.namespaces.contains(where: { Glob.matches($0, ns) }) {
-                out.append(Finding(check: "policy", detail: "requests under '\(rule.path)' may not target namespace '\(ns)'", fix: nil, needsReview: true, rejects: true))
+                out.append(
+                    Finding(
+                        check: "policy", detail: "requests under '\(rule.path)' may not target namespace '\(ns)'", fix: nil, needsReview: true, rejects: true))
             }
             if let node = ctx.request.spec.target?.proxmox?.node, !rule.proxmoxNodes.contains(where: { Glob.matches($0, node) }) {
-                out.append(Finding(check: "policy", detail: "requests under '\(rule.path)' may not place VMs on node '\(node)'", fix: nil, needsReview: true, rejects: true))
+                out.append(
+                    Finding(
+                        check: "policy", detail: "requests under '\(rule.path)' may not place VMs on node '\(node)'", fix: nil, needsReview: true, rejects: true
+                    ))
             }
         } else {
             out.append(Finding(check: "policy", detail: "no path rule covers '\(ctx.requestPath)'", fix: nil, needsReview: true, rejects: true))
         }
         if r.replicas < bounds.minReplicas {
-            out.append(Finding(check: "policy", detail: "\(r.replicas) replicas is below the tier minimum \(bounds.minReplicas)", fix: { rec in
-                let from = rec.replicas
-                rec.replicas = bounds.minReplicas
-                if rec.hpa != nil { rec.hpa!.minReplicas = bounds.minReplicas; rec.hpa!.maxReplicas = max(rec.hpa!.maxReplicas, bounds.minReplicas + 1) }
-                if rec.replicas >= 2 && rec.pdb == nil { rec.pdb = .init(maxUnavailable: 1) }
-                return .init(field: "replicas", from: "\(from)", to: "\(bounds.minReplicas)", reason: "tier minimum")
-            }, needsReview: false, rejects: false))
+            out.append(
+                Finding(
+                    check: "policy", detail: "\(r.replicas) replicas is below the tier minimum \(bounds.minReplicas)",
+                    fix: { rec in
+                        let from = rec.replicas
+                        rec.replicas = bounds.minReplicas
+                        if rec.hpa != nil {
+                            rec.hpa!.minReplicas = bounds.minReplicas
+                            rec.hpa!.maxReplicas = max(rec.hpa!.maxReplicas, bounds.minReplicas + 1)
+                        }
+                        if rec.replicas >= 2 && rec.pdb == nil { rec.pdb = .init(maxUnavailable: 1) }
+                        return .init(field: "replicas", from: "\(from)", to: "\(bounds.minReplicas)", reason: "tier minimum")
+                    }, needsReview: false, rejects: false))
         }
         if let hpa = r.hpa, hpa.maxReplicas > bounds.maxReplicas {
-            out.append(Finding(check: "policy", detail: "HPA maximum \(hpa.maxReplicas) is above the tier maximum \(bounds.maxReplicas)", fix: { rec in
-                rec.hpa!.maxReplicas = bounds.maxReplicas
-                rec.hpa!.minReplicas = min(rec.hpa!.minReplicas, bounds.maxReplicas)
-                rec.replicas = min(rec.replicas, bounds.maxReplicas)
-                return .init(field: "hpa.maxReplicas", from: "\(hpa.maxReplicas)", to: "\(bounds.maxReplicas)", reason: "tier maximum; peak load may not be served")
-            }, needsReview: true, rejects: false))
+            out.append(
+                Finding(
+                    check: "policy", detail: "HPA maximum \(hpa.maxReplicas) is above the tier maximum \(bounds.maxReplicas)",
+                    fix: { rec in
+                        rec.hpa!.maxReplicas = bounds.maxReplicas
+                        rec.hpa!.minReplicas = min(rec.hpa!.minReplicas, bounds.maxReplicas)
+                        rec.replicas = min(rec.replicas, bounds.maxReplicas)
+                        return .init(
+                            field: "hpa.maxReplicas", from: "\(hpa.maxReplicas)", to: "\(bounds.maxReplicas)",
+                            reason: "tier maximum; peak load may not be served")
+                    }, needsReview: true, rejects: false))
         }
         if r.hpa == nil && r.replicas > bounds.maxReplicas {
-            out.append(Finding(check: "policy", detail: "\(r.replicas) replicas is above the tier maximum \(bounds.maxReplicas)", fix: { rec in
-                let from = rec.replicas
-                rec.replicas = bounds.maxReplicas
-                return .init(field: "replicas", from: "\(from)", to: "\(bounds.maxReplicas)", reason: "tier maximum")
-            }, needsReview: true, rejects: false))
+            out.append(
+                Finding(
+                    check: "policy", detail: "\(r.replicas) replicas is above the tier maximum \(bounds.maxReplicas)",
+                    fix: { rec in
+                        let from = rec.replicas
+                        rec.replicas = bounds.maxReplicas
+                        return .init(field: "replicas", from: "\(from)", to: "\(bounds.maxReplicas)", reason: "tier maximum")
+                    }, needsReview: true, rejects: false))
         }
         for (label, q) in [("requests.cpu", r.requests.cpu), ("limits.cpu", r.limits.cpu)] {
             if let q, q > bounds.maxCpu {
-                out.append(Finding(check: "policy", detail: "\(label) \(q) is above the tier maximum \(bounds.maxCpu)", fix: { rec in
-                    if label == "requests.cpu" { rec.requests.cpu = bounds.maxCpu } else { rec.limits.cpu = bounds.maxCpu }
-                    return .init(field: label, from: q.description, to: bounds.maxCpu.description, reason: "per-container CPU bound")
-                }, needsReview: true, rejects: false))
+                out.append(
+                    Finding(
+                        check: "policy", detail: "\(label) \(q) is above the tier maximum \(bounds.maxCpu)",
+                        fix: { rec in
+                            if label == "requests.cpu" { rec.requests.cpu = bounds.maxCpu } else { rec.limits.cpu = bounds.maxCpu }
+                            return .init(field: label, from: q.description, to: bounds.maxCpu.description, reason: "per-container CPU bound")
+                        }, needsReview: true, rejects: false))
             }
         }
         for (label, q) in [("requests.memory", r.requests.memory), ("limits.memory", r.limits.memory)] {
             if let q, q > bounds.maxMemory {
-                out.append(Finding(check: "policy", detail: "\(label) \(q) is above the tier maximum \(bounds.maxMemory)", fix: { rec in
-                    if label == "requests.memory" { rec.requests.memory = bounds.maxMemory } else { rec.limits.memory = bounds.maxMemory }
-                    return .init(field: label, from: q.description, to: bounds.maxMemory.description, reason: "per-container memory bound")
-                }, needsReview: true, rejects: false))
+                out.append(
+                    Finding(
+                        check: "policy", detail: "\(label) \(q) is above the tier maximum \(bounds.maxMemory)",
+                        fix: { rec in
+                            if label == "requests.memory" { rec.requests.memory = bounds.maxMemory } else { rec.limits.memory = bounds.maxMemory }
+                            return .init(field: label, from: q.description, to: bounds.maxMemory.description, reason: "per-container memory bound")
+                        }, needsReview: true, rejects: false))
             }
         }
         if !bounds.cpuLimits, let l = r.limits.cpu {
-            out.append(Finding(check: "policy", detail: "the tier sets no CPU limits", fix: { rec in
-                rec.limits.cpu = nil
-                return .init(field: "limits.cpu", from: l.description, to: "none", reason: "policy: no CPU limits (no throttling)")
-            }, needsReview: false, rejects: false))
+            out.append(
+                Finding(
+                    check: "policy", detail: "the tier sets no CPU limits",
+                    fix: { rec in
+                        rec.limits.cpu = nil
+                        return .init(field: "limits.cpu", from: l.description, to: "none", reason: "policy: no CPU limits (no throttling)")
+                    }, needsReview: false, rejects: false))
         }
         if let c = r.requests.cpu, let l = r.limits.cpu, c.millicores > 0, l.cores / c.cores > bounds.maxLimitRequestRatio.cpu + 1e-9 {
             let to = CPUQuantity(millicores: Int(Double(c.millicores) * bounds.maxLimitRequestRatio.cpu))
-            out.append(Finding(check: "policy", detail: "CPU limit/request ratio \(Tree.format((l.cores / c.cores * 100).rounded() / 100)) is above \(Tree.format(bounds.maxLimitRequestRatio.cpu))", fix: { rec in
-                rec.limits.cpu = to
-                return .init(field: "limits.cpu", from: l.description, to: to.description, reason: "limit/request ratio bound")
-            }, needsReview: false, rejects: false))
+            out.append(
+                Finding(
+                    check: "policy",
+                    detail:
+                        "CPU limit/request ratio \(Tree.format((l.cores / c.cores * 100).rounded() / 100)) is above \(Tree.format(bounds.maxLimitRequestRatio.cpu))",
+                    fix: { rec in
+                        rec.limits.cpu = to
+                        return .init(field: "limits.cpu", from: l.description, to: to.description, reason: "limit/request ratio bound")
+                    }, needsReview: false, rejects: false))
         }
         if let c = r.requests.memory, let l = r.limits.memory, c.bytes > 0, Double(l.bytes) / Double(c.bytes) > bounds.maxLimitRequestRatio.memory + 1e-9 {
             let to = MemoryQuantity(bytes: Int64(Double(c.bytes) * bounds.maxLimitRequestRatio.memory)).roundedUp(toMebibytes: 1)
-            out.append(Finding(check: "policy", detail: "memory limit/request ratio is above \(Tree.format(bounds.maxLimitRequestRatio.memory))", fix: { rec in
-                rec.limits.memory = to
-                return .init(field: "limits.memory", from: l.description, to: to.description, reason: "limit/request ratio bound")
-            }, needsReview: false, rejects: false))
+            out.append(
+                Finding(
+                    check: "policy", detail: "memory limit/request ratio is above \(Tree.format(bounds.maxLimitRequestRatio.memory))",
+                    fix: { rec in
+                        rec.limits.memory = to
+                        return .init(field: "limits.memory", from: l.description, to: to.description, reason: "limit/request ratio bound")
+                    }, needsReview: false, rejects: false))
         }
         for (i, vm) in r.vms.enumerated() where vm.cores > policy.vm.maxCores || vm.memoryMiB > policy.vm.maxMemoryMiB || vm.diskGiB > policy.vm.maxDiskGiB {
-            out.append(Finding(check: "policy", detail: "VM \(vm.name) exceeds the VM bounds (\(policy.vm.maxCores) cores, \(policy.vm.maxMemoryMiB) MiB, \(policy.vm.maxDiskGiB) GiB)", fix: { rec in
-                let before = "\(rec.vms[i].cores)c/\(rec.vms[i].memoryMiB)MiB/\(rec.vms[i].diskGiB)GiB"
-                rec.vms[i].cores = min(rec.vms[i].cores, policy.vm.maxCores)
-                rec.vms[i].memoryMiB = min(rec.vms[i].memoryMiB, policy.vm.maxMemoryMiB)
-                rec.vms[i].diskGiB = min(rec.vms[i].diskGiB, policy.vm.maxDiskGiB)
-                return .init(field: "vms[\(i)]", from: before, to: "\(rec.vms[i].cores)c/\(rec.vms[i].memoryMiB)MiB/\(rec.vms[i].diskGiB)GiB", reason: "VM bounds")
-            }, needsReview: true, rejects: false))
+            out.append(
+                Finding(
+                    check: "policy",
+                    detail: "VM \(vm.name) exceeds the VM bounds (\(policy.vm.maxCores) cores, \(policy.vm.maxMemoryMiB) MiB, \(policy.vm.maxDiskGiB) GiB)",
+                    fix: { rec in
+                        let before = "\(rec.vms[i].cores)c/\(rec.vms[i].memoryMiB)MiB/\(rec.vms[i].diskGiB)GiB"
+                        rec.vms[i].cores = min(rec.vms[i].cores, policy.vm.maxCores)
+                        rec.vms[i].memoryMiB = min(rec.vms[i].memoryMiB, policy.vm.maxMemoryMiB)
+                        rec.vms[i].diskGiB = min(rec.vms[i].diskGiB, policy.vm.maxDiskGiB)
+                        return .init(
+                            field: "vms[\(i)]", from: before, to: "\(rec.vms[i].cores)c/\(rec.vms[i].memoryMiB)MiB/\(rec.vms[i].diskGiB)GiB",
+                            reason: "VM bounds")
+                    }, needsReview: true, rejects: false))
         }
         return out
     }
@@ -246,23 +306,32 @@ public struct RefineAgent: Stage {
     func validate(_ r: Recommendation, ctx: ContextBundle, team: TeamDeployment?) -> [Finding] {
         var out: [Finding] = []
         if let c = r.requests.cpu, let l = r.limits.cpu, l < c {
-            out.append(Finding(check: "validation", detail: "CPU limit \(l) is below the request \(c)", fix: { rec in
-                rec.limits.cpu = c
-                return .init(field: "limits.cpu", from: l.description, to: c.description, reason: "limits must be at least the requests")
-            }, needsReview: false, rejects: false))
+            out.append(
+                Finding(
+                    check: "validation", detail: "CPU limit \(l) is below the request \(c)",
+                    fix: { rec in
+                        rec.limits.cpu = c
+                        return .init(field: "limits.cpu", from: l.description, to: c.description, reason: "limits must be at least the requests")
+                    }, needsReview: false, rejects: false))
         }
         if let c = r.requests.memory, let l = r.limits.memory, l < c {
-            out.append(Finding(check: "validation", detail: "memory limit \(l) is below the request \(c)", fix: { rec in
-                rec.limits.memory = c
-                return .init(field: "limits.memory", from: l.description, to: c.description, reason: "limits must be at least the requests")
-            }, needsReview: true, rejects: false))
+            out.append(
+                Finding(
+                    check: "validation", detail: "memory limit \(l) is below the request \(c)",
+                    fix: { rec in
+                        rec.limits.memory = c
+                        return .init(field: "limits.memory", from: l.description, to: c.description, reason: "limits must be at least the requests")
+                    }, needsReview: true, rejects: false))
         }
         if let h = r.hpa, h.minReplicas != r.replicas {
-            out.append(Finding(check: "validation", detail: "HPA minimum \(h.minReplicas) differs from replicas \(r.replicas)", fix: { rec in
-                rec.hpa!.minReplicas = rec.replicas
-                rec.hpa!.maxReplicas = max(rec.hpa!.maxReplicas, rec.replicas)
-                return .init(field: "hpa.minReplicas", from: "\(h.minReplicas)", to: "\(rec.replicas)", reason: "the HPA owns the replica count")
-            }, needsReview: false, rejects: false))
+            out.append(
+                Finding(
+                    check: "validation", detail: "HPA minimum \(h.minReplicas) differs from replicas \(r.replicas)",
+                    fix: { rec in
+                        rec.hpa!.minReplicas = rec.replicas
+                        rec.hpa!.maxReplicas = max(rec.hpa!.maxReplicas, rec.replicas)
+                        return .init(field: "hpa.minReplicas", from: "\(h.minReplicas)", to: "\(rec.replicas)", reason: "the HPA owns the replica count")
+                    }, needsReview: false, rejects: false))
         }
         let structural = ManifestBuilder.problems(ManifestBuilder.build(context: ctx, recommendation: r, team: team), recommendation: r, team: team)
         out += structural.filter { !$0.contains("limit") }.map { Finding(check: "validation", detail: $0, fix: nil, needsReview: true, rejects: false) }
@@ -278,13 +347,21 @@ public struct RefineAgent: Stage {
         let memFit = quota.memory.map { q in fit(Double(q.bytes), Double(r.requests.memory?.bytes ?? 0)) } ?? Int.max
         let fits = min(cpuFit, memFit)
         if fits < r.replicas {
-            out.append(Finding(check: "quota", detail: "the namespace quota fits only \(fits) pods of this size, fewer than the \(r.replicas) replicas needed", fix: nil, needsReview: true, rejects: false))
+            out.append(
+                Finding(
+                    check: "quota", detail: "the namespace quota fits only \(fits) pods of this size, fewer than the \(r.replicas) replicas needed", fix: nil,
+                    needsReview: true, rejects: false))
         } else if maxPods > fits {
-            out.append(Finding(check: "quota", detail: "at the HPA maximum \(maxPods) pods need more than the namespace quota (fits \(fits))", fix: { rec in
-                let from = rec.hpa!.maxReplicas
-                rec.hpa!.maxReplicas = max(rec.hpa!.minReplicas, fits)
-                return .init(field: "hpa.maxReplicas", from: "\(from)", to: "\(rec.hpa!.maxReplicas)", reason: "namespace quota; raise the quota to serve the full peak")
-            }, needsReview: true, rejects: false))
+            out.append(
+                Finding(
+                    check: "quota", detail: "at the HPA maximum \(maxPods) pods need more than the namespace quota (fits \(fits))",
+                    fix: { rec in
+                        let from = rec.hpa!.maxReplicas
+                        rec.hpa!.maxReplicas = max(rec.hpa!.minReplicas, fits)
+                        return .init(
+                            field: "hpa.maxReplicas", from: "\(from)", to: "\(rec.hpa!.maxReplicas)",
+                            reason: "namespace quota; raise the quota to serve the full peak")
+                    }, needsReview: true, rejects: false))
         }
         return out
     }
@@ -296,7 +373,8 @@ public struct RefineAgent: Stage {
         let pods = perPod * Double(r.replicas) * hours
         let podsAtMax = perPod * Double(r.hpa?.maxReplicas ?? r.replicas) * hours
         let vms = r.vms.reduce(0.0) { sum, vm in
-            sum + Double(vm.count) * ((Double(vm.cores) * p.vmCorePerHour + Double(vm.memoryMiB) / 1024 * p.vmGibPerHour) * hours + Double(vm.diskGiB) * p.diskGibPerMonth)
+            sum + Double(vm.count)
+                * ((Double(vm.cores) * p.vmCorePerHour + Double(vm.memoryMiB) / 1024 * p.vmGibPerHour) * hours + Double(vm.diskGiB) * p.diskGibPerMonth)
         }
         func round2(_ d: Double) -> Double { (d * 100).rounded() / 100 }
         return .init(currency: p.currency, pods: round2(pods), podsAtMax: round2(podsAtMax), vms: round2(vms), total: round2(pods + vms))

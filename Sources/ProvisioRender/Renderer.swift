@@ -1,6 +1,6 @@
-public import Foundation
-public import ProvisioCore
+import Foundation
 public import ProvisioContext
+public import ProvisioCore
 public import ProvisioPredict
 public import ProvisioRefine
 
@@ -50,10 +50,19 @@ public struct Renderer: Stage {
         if final.status != "rejected" {
             let m = ManifestBuilder.build(context: ctx, recommendation: final.recommendation, team: input.team)
             var resources: [Tree] = []
-            if let d = m.deployment { files.append(.init(path: "\(gen)/deployment.yaml", contents: d.yaml())); resources.append(.string("deployment.yaml")) }
+            if let d = m.deployment {
+                files.append(.init(path: "\(gen)/deployment.yaml", contents: d.yaml()))
+                resources.append(.string("deployment.yaml"))
+            }
             if let p = m.deploymentPatch { files.append(.init(path: "\(gen)/deployment-patch.yaml", contents: p.yaml())) }
-            if let h = m.hpa { files.append(.init(path: "\(gen)/hpa.yaml", contents: h.yaml())); resources.append(.string("hpa.yaml")) }
-            if let p = m.pdb { files.append(.init(path: "\(gen)/pdb.yaml", contents: p.yaml())); resources.append(.string("pdb.yaml")) }
+            if let h = m.hpa {
+                files.append(.init(path: "\(gen)/hpa.yaml", contents: h.yaml()))
+                resources.append(.string("hpa.yaml"))
+            }
+            if let p = m.pdb {
+                files.append(.init(path: "\(gen)/pdb.yaml", contents: p.yaml()))
+                resources.append(.string("pdb.yaml"))
+            }
             let kustomization: Tree
             if m.deploymentPatch != nil {
                 // A Component: the team's own kustomization includes it with `components: [generated]`.
@@ -72,14 +81,17 @@ public struct Renderer: Stage {
             files += try proxmox(input)
         }
         files.append(.init(path: "\(gen)/recommendation.json", contents: try recommendation(input, status: status).json()))
-        files.append(.init(path: "\(gen)/status.yaml", contents: Tree.object([
-            ("apiVersion", .string("provisio/v1alpha1")), ("kind", .string("ProvisionStatus")),
-            ("request", .string(ctx.requestPath)), ("digest", .string(ctx.requestDigest)),
-            ("status", .string(status)),
-            ("message", .string(status == "ok" ? "sized: \(final.recommendation.summary)" : final.reasons.first ?? status)),
-            ("reasons", final.reasons.isEmpty ? nil : .list(final.reasons.map(Tree.string))),
-            ("summary", .string(final.recommendation.summary)),
-        ]).yaml()))
+        files.append(
+            .init(
+                path: "\(gen)/status.yaml",
+                contents: Tree.object([
+                    ("apiVersion", .string("provisio/v1alpha1")), ("kind", .string("ProvisionStatus")),
+                    ("request", .string(ctx.requestPath)), ("digest", .string(ctx.requestDigest)),
+                    ("status", .string(status)),
+                    ("message", .string(status == "ok" ? "sized: \(final.recommendation.summary)" : final.reasons.first ?? status)),
+                    ("reasons", final.reasons.isEmpty ? nil : .list(final.reasons.map(Tree.string))),
+                    ("summary", .string(final.recommendation.summary)),
+                ]).yaml()))
         for f in files { try Self.checkSafe(f.path, requestFolder: input.requestFolder) }
         return files.sorted { $0.path < $1.path }
     }
@@ -88,7 +100,9 @@ public struct Renderer: Stage {
     static func checkSafe(_ path: String, requestFolder: String) throws {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         let bad = path.hasPrefix("/") || parts.contains("..") || parts.contains("") || parts.contains(".")
-        let allowed = path.hasPrefix(generatedFolder(requestFolder) + "/") || path.hasPrefix("proxmox/") || path.hasPrefix("ansible/host_vars/") || path.hasPrefix("ansible/inventory/")
+        let allowed =
+            path.hasPrefix(generatedFolder(requestFolder) + "/") || path.hasPrefix("proxmox/") || path.hasPrefix("ansible/host_vars/")
+            || path.hasPrefix("ansible/inventory/")
         if bad || !allowed { throw ProvisioError(.unsafePath, file: path, "refusing to write outside the request's generated folder, proxmox/ or ansible/") }
     }
 
@@ -97,26 +111,41 @@ public struct Renderer: Stage {
         // Only what the request determines goes in: no timings, no run ids, no memory recall.
         return .object([
             ("apiVersion", .string("provisio/v1alpha1")), ("kind", .string("Recommendation")),
-            ("request", .object([("name", .string(ctx.request.metadata.name)), ("path", .string(ctx.requestPath)), ("digest", .string(ctx.requestDigest)), ("form", .string(ctx.requestForm.rawValue))])),
+            (
+                "request",
+                .object([
+                    ("name", .string(ctx.request.metadata.name)), ("path", .string(ctx.requestPath)), ("digest", .string(ctx.requestDigest)),
+                    ("form", .string(ctx.requestForm.rawValue)),
+                ])
+            ),
             ("status", .string(status)),
             ("recommendation", try TreeEncoder.encode(input.final.recommendation)),
-            ("final", .object([
-                ("status", .string(input.final.status)), ("reasons", .list(input.final.reasons.map(Tree.string))),
-                ("checks", try TreeEncoder.encode(input.final.checks)), ("changes", try TreeEncoder.encode(input.final.changes)),
-                ("estimatedMonthlyCost", try TreeEncoder.encode(input.final.estimatedMonthlyCost)), ("confidence", .number(input.final.confidence)),
-                ("rounds", .int(input.final.rounds.count)),
-            ])),
-            ("draft", .object([
-                ("reasoner", .string(input.draft.reasoner)), ("confidence", .number(input.draft.confidence)),
-                ("reasoning", .list(input.draft.reasoning.map(Tree.string))), ("assumptions", .list(input.draft.assumptions.map(Tree.string))),
-                ("citations", .list(input.draft.citations.map(Tree.string))),
-            ])),
-            ("context", .object([
-                ("requestKind", .string(ctx.requestKind)), ("route", try TreeEncoder.encode(ctx.route)),
-                ("appProfile", try TreeEncoder.encode(ctx.appProfile)),
-                ("retrieved", .list(ctx.retrieved.map { .object([("id", .string($0.id)), ("role", .string($0.role))]) })),
-                ("warnings", .list(ctx.warnings.map(Tree.string))),
-            ])),
+            (
+                "final",
+                .object([
+                    ("status", .string(input.final.status)), ("reasons", .list(input.final.reasons.map(Tree.string))),
+                    ("checks", try TreeEncoder.encode(input.final.checks)), ("changes", try TreeEncoder.encode(input.final.changes)),
+                    ("estimatedMonthlyCost", try TreeEncoder.encode(input.final.estimatedMonthlyCost)), ("confidence", .number(input.final.confidence)),
+                    ("rounds", .int(input.final.rounds.count)),
+                ])
+            ),
+            (
+                "draft",
+                .object([
+                    ("reasoner", .string(input.draft.reasoner)), ("confidence", .number(input.draft.confidence)),
+                    ("reasoning", .list(input.draft.reasoning.map(Tree.string))), ("assumptions", .list(input.draft.assumptions.map(Tree.string))),
+                    ("citations", .list(input.draft.citations.map(Tree.string))),
+                ])
+            ),
+            (
+                "context",
+                .object([
+                    ("requestKind", .string(ctx.requestKind)), ("route", try TreeEncoder.encode(ctx.route)),
+                    ("appProfile", try TreeEncoder.encode(ctx.appProfile)),
+                    ("retrieved", .list(ctx.retrieved.map { .object([("id", .string($0.id)), ("role", .string($0.role))]) })),
+                    ("warnings", .list(ctx.warnings.map(Tree.string))),
+                ])
+            ),
         ])
     }
 
@@ -132,11 +161,14 @@ public struct Renderer: Stage {
         for vm in vms.sorted(by: { $0.name < $1.name }) {
             let instances = vm.count == 1 ? [vm.name] : (1...vm.count).map { "\(vm.name)-\($0)" }
             for instance in instances {
-                map.append(.init(instance, .object([
-                    ("role", .string(vm.role)), ("node", node.map(Tree.string)), ("cores", .int(vm.cores)),
-                    ("memory_mib", .int(vm.memoryMiB)), ("disk_gib", .int(vm.diskGiB)),
-                    ("tags", .list([.string("provisio"), .string(name), .string(vm.role)])),
-                ])))
+                map.append(
+                    .init(
+                        instance,
+                        .object([
+                            ("role", .string(vm.role)), ("node", node.map(Tree.string)), ("cores", .int(vm.cores)),
+                            ("memory_mib", .int(vm.memoryMiB)), ("disk_gib", .int(vm.diskGiB)),
+                            ("tags", .list([.string("provisio"), .string(name), .string(vm.role)])),
+                        ])))
                 files.append(.init(path: "ansible/host_vars/\(instance).yml", contents: hostVars(vm, request: name).yaml()))
                 hosts.append(.init(instance, .map([])))
             }
@@ -144,9 +176,20 @@ public struct Renderer: Stage {
         files.append(.init(path: "proxmox/\(name).auto.tfvars.json", contents: Tree.object([("vms", .map(map))]).json()))
         let groups = Dictionary(grouping: vms, by: \.role).keys.sorted()
         let inventory = Tree.object([
-            ("all", .object([("children", .map(groups.map { role in
-                Tree.Entry("\(name)_\(role)".replacingOccurrences(of: "-", with: "_"), .object([("hosts", .map(hosts.filter { h in vms.contains { $0.role == role && h.key.hasPrefix($0.name) } }))]))
-            }))])),
+            (
+                "all",
+                .object([
+                    (
+                        "children",
+                        .map(
+                            groups.map { role in
+                                Tree.Entry(
+                                    "\(name)_\(role)".replacingOccurrences(of: "-", with: "_"),
+                                    .object([("hosts", .map(hosts.filter { h in vms.contains { $0.role == role && h.key.hasPrefix($0.name) } }))]))
+                            })
+                    )
+                ])
+            )
         ])
         files.append(.init(path: "ansible/inventory/\(name).yml", contents: inventory.yaml()))
         return files

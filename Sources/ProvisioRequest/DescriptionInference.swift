@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A value read from free text, with the words it was read from.
 public struct Fact<Value: Sendable & Hashable & Codable>: Sendable, Hashable, Codable {
@@ -83,8 +83,14 @@ public enum DescriptionInference {
         }
     }
 
-    static let peakWords = ["peak", "peaks", "max", "maximum", "burst", "bursts", "spike", "spikes", "up to", "black friday", "busiest", "at most", "sale", "launch day", "holiday", "worst case", "top"]
-    static let expectedWords = ["normal", "normally", "average", "avg", "typical", "typically", "steady", "baseline", "usually", "day-to-day", "sustained", "regular", "on a normal day", "most of the day", "everyday", "expected", "daily"]
+    static let peakWords = [
+        "peak", "peaks", "max", "maximum", "burst", "bursts", "spike", "spikes", "up to", "black friday", "busiest", "at most", "sale", "launch day", "holiday",
+        "worst case", "top",
+    ]
+    static let expectedWords = [
+        "normal", "normally", "average", "avg", "typical", "typically", "steady", "baseline", "usually", "day-to-day", "sustained", "regular",
+        "on a normal day", "most of the day", "everyday", "expected", "daily",
+    ]
 
     /// The clause around a match: from the previous clause break to the next one.
     static func clause(around range: Range<String.Index>, in text: String) -> (before: String, after: String) {
@@ -93,7 +99,11 @@ public enum DescriptionInference {
         var steps = 0
         while start > text.startIndex && steps < 60 {
             let prev = text.index(before: start)
-            if breaks.contains(text[prev]) && !(text[prev] == "," && prev > text.startIndex && text[text.index(before: prev)].isNumber) && !(text[prev] == "." && prev > text.startIndex && text[text.index(before: prev)].isNumber) { break }
+            if breaks.contains(text[prev]) && !(text[prev] == "," && prev > text.startIndex && text[text.index(before: prev)].isNumber)
+                && !(text[prev] == "." && prev > text.startIndex && text[text.index(before: prev)].isNumber)
+            {
+                break
+            }
             start = prev
             steps += 1
         }
@@ -150,7 +160,8 @@ public enum DescriptionInference {
         if !loads.isEmpty {
             let taken = loads.map(\.hit.range)
             // "up to 8 seconds", "up to four replicas": figures that are not a request rate.
-            let notLoad = #"(?![\d.,]|\s*(?:ms|milliseconds?|s|secs?|seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|%|x|times|users|concurrent|connections|sessions|replicas|pods|instances|nodes|vms|gb|mb|gi|mi|cores|cpus?)\b)"#
+            let notLoad =
+                #"(?![\d.,]|\s*(?:ms|milliseconds?|s|secs?|seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|%|x|times|users|concurrent|connections|sessions|replicas|pods|instances|nodes|vms|gb|mb|gi|mi|cores|cpus?)\b)"#
             let barePeak = [
                 number + #"\s+(?:at|during|on|in|for)\s+(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,3}(?:peaks?|spikes?|bursts?|black friday|sales?)\b"#,
                 #"(?:peaks?|spikes?|bursts?)\s+(?:of|at|to|around|near|reaching)\s+(?:about\s+|around\s+)?"# + number + notLoad,
@@ -171,23 +182,35 @@ public enum DescriptionInference {
             if expected.isEmpty { expected.append(sorted.first!) }
             if peak.isEmpty { peak.append(sorted.last!) }
         } else if let one = unlabeled.first {
-            if expected.isEmpty, let p = peak.first, one.value > p.value { peak = [one]; expected = [p] }
-            else if expected.isEmpty { expected.append(one) } else if peak.isEmpty { peak.append(one) }
+            if expected.isEmpty, let p = peak.first, one.value > p.value {
+                peak = [one]
+                expected = [p]
+            } else if expected.isEmpty {
+                expected.append(one)
+            } else if peak.isEmpty {
+                peak.append(one)
+            }
         }
         if let e = expected.max(by: { $0.value < $1.value }) { f.expectedQps = Fact(e.value, e.hit.text) }
         if let p = peak.max(by: { $0.value < $1.value }) { f.peakQps = Fact(p.value, p.hit.text) }
         if let e = f.expectedQps, let p = f.peakQps, p.value < e.value { (f.expectedQps, f.peakQps) = (Fact(p.value, p.evidence), Fact(e.value, e.evidence)) }
 
         // "10k concurrent users", "15k concurrent WebSocket connections"; never "200k daily active users".
-        let people = #"\s+(?:(concurrent|simultaneous|active|online|parallel)\s+)?(?:([\w-]+)\s+)?(users|sessions|connections|clients|players|shoppers|visitors|viewers|conversations|websockets|devices)\b"#
-        let notConcurrent = ["daily", "monthly", "weekly", "registered", "total", "per day", "a day", "per week", "a week", "per month", "a month", "signed up", "sign-ups"]
+        let people =
+            #"\s+(?:(concurrent|simultaneous|active|online|parallel)\s+)?(?:([\w-]+)\s+)?(users|sessions|connections|clients|players|shoppers|visitors|viewers|conversations|websockets|devices)\b"#
+        let notConcurrent = [
+            "daily", "monthly", "weekly", "registered", "total", "per day", "a day", "per week", "a week", "per month", "a month", "signed up", "sign-ups",
+        ]
         for h in matches(number + people, in: t) {
             let (before, after, _) = ownWords(around: h.range, in: t)
             let own = h.text.lowercased()
             if mentions(notConcurrent, in: before + " " + own + " " + after) { continue }
             guard let digits = h.groups[1], let v = parseNumber(digits, h.groups[2]), v >= 1 else { continue }
-            let saysConcurrent = h.groups[3] != nil
-                || mentions(["concurrent", "concurrently", "simultaneous", "simultaneously", "at once", "at the same time", "at a time", "online", "open"], in: before + " " + own + " " + after)
+            let saysConcurrent =
+                h.groups[3] != nil
+                || mentions(
+                    ["concurrent", "concurrently", "simultaneous", "simultaneously", "at once", "at the same time", "at a time", "online", "open"],
+                    in: before + " " + own + " " + after)
             if !saysConcurrent && (h.groups[4] != nil || (h.groups[5] ?? "").lowercased() != "users") { continue }
             if f.concurrentUsers == nil || Int(v) > f.concurrentUsers!.value { f.concurrentUsers = Fact(Int(v), h.text) }
         }
@@ -235,19 +258,24 @@ public enum DescriptionInference {
             let nines = ["two": 2, "three": 3, "four": 4, "five": 5][(h.groups[1] ?? "").lowercased()] ?? Int(h.groups[1] ?? "") ?? 2
             f.availability = Fact("99" + (nines > 2 ? "." + String(repeating: "9", count: nines - 2) : ""), h.text)
         }
-        let zeroDowntime = #"\b(zero[- ]downtime|no downtime|without (?:any )?downtime|never (?:go )?down|highly[- ]available|high[- ]availability|always[- ]on|24/7|cannot go down|must not go down)\b"#
+        let zeroDowntime =
+            #"\b(zero[- ]downtime|no downtime|without (?:any )?downtime|never (?:go )?down|highly[- ]available|high[- ]availability|always[- ]on|24/7|cannot go down|must not go down)\b"#
         if let h = matches(zeroDowntime, in: t).first(where: { !negated($0, in: t) }) {
             f.zeroDowntime = Fact(true, h.text)
         }
-        if let h = matches(#"\b(never (?:be )?oom|no oom|must not (?:be )?oom|cannot (?:afford to )?(?:be )?(?:oom|killed)|must never (?:be )?(?:restarted|killed))"#, in: t).first {
+        if let h = matches(
+            #"\b(never (?:be )?oom|no oom|must not (?:be )?oom|cannot (?:afford to )?(?:be )?(?:oom|killed)|must never (?:be )?(?:restarted|killed))"#, in: t
+        ).first {
             f.oomToleranceLow = Fact(true, h.text)
         }
     }
 
     static func inferTier(_ t: String, into f: inout DescriptionFacts) {
-        let dev = #"\b(dev(?:elopment)?\s+(?:environment|cluster|namespace|only|instance)|for\s+development|prototype|proof[- ]of[- ]concept|poc|sandbox|experimental|(?:just|only)\s+an\s+experiment|hackathon|demo\s+(?:app|environment)|playground|internal\s+testing)\b"#
+        let dev =
+            #"\b(dev(?:elopment)?\s+(?:environment|cluster|namespace|only|instance)|for\s+development|prototype|proof[- ]of[- ]concept|poc|sandbox|experimental|(?:just|only)\s+an\s+experiment|hackathon|demo\s+(?:app|environment)|playground|internal\s+testing)\b"#
         let staging = #"\b(staging|pre-?prod(?:uction)?|uat|qa\s+environment|test\s+environment)\b"#
-        let production = #"\b(production|prod|customer[- ]facing|business[- ]critical|mission[- ]critical|revenue[- ]critical|critical|high[- ]criticality|public[- ]facing|live\s+traffic)\b(?![- ]like)"#
+        let production =
+            #"\b(production|prod|customer[- ]facing|business[- ]critical|mission[- ]critical|revenue[- ]critical|critical|high[- ]criticality|public[- ]facing|live\s+traffic)\b(?![- ]like)"#
         // The first tier the text names wins: "Staging copy of the production API" is staging,
         // "Production API, promoted through staging" is production.
         let named = [("dev", dev), ("staging", staging), ("production", production)].compactMap { tier, p in
@@ -257,13 +285,17 @@ public enum DescriptionInference {
     }
 
     static func inferState(_ t: String, into f: inout DescriptionFacts) {
-        if let h = matches(#"\b(stateless|no local state|keeps no state|holds no state)\b"#, in: t).first { f.stateful = Fact(false, h.text) }
-        else if let h = matches(#"\b(stateful|persistent volume|local disk|keeps state|stores files locally|statefulset)\b"#, in: t).first { f.stateful = Fact(true, h.text) }
+        if let h = matches(#"\b(stateless|no local state|keeps no state|holds no state)\b"#, in: t).first {
+            f.stateful = Fact(false, h.text)
+        } else if let h = matches(#"\b(stateful|persistent volume|local disk|keeps state|stores files locally|statefulset)\b"#, in: t).first {
+            f.stateful = Fact(true, h.text)
+        }
     }
 
     static func inferPattern(_ t: String, into f: inout DescriptionFacts) {
         // A service that states a request rate is shaped by its traffic; its nightly refresh or export is a side job.
-        let strongBatch = #"\b(batch\s+(?:jobs?|processing|pipelines?|workers?|imports?|exports?|runs?)|nightly\s+(?:batch|jobs?|runs?|imports?|exports?|etl|reports?)|cron\s?jobs?|etl\s+(?:jobs?|pipelines?)|scheduled\s+jobs?|runs?\s+(?:nightly|every night|once a day|overnight|hourly))\b"#
+        let strongBatch =
+            #"\b(batch\s+(?:jobs?|processing|pipelines?|workers?|imports?|exports?|runs?)|nightly\s+(?:batch|jobs?|runs?|imports?|exports?|etl|reports?)|cron\s?jobs?|etl\s+(?:jobs?|pipelines?)|scheduled\s+jobs?|runs?\s+(?:nightly|every night|once a day|overnight|hourly))\b"#
         let weakBatch = #"\b(batch|nightly|cron|once a day|every night|overnight)\b"#
         let servesRequests = f.expectedQps != nil || f.peakQps != nil || f.concurrentUsers != nil
         if !servesRequests, let h = matches(strongBatch, in: t).first ?? matches(weakBatch, in: t).first {
@@ -272,11 +304,17 @@ public enum DescriptionInference {
         }
         let table: [(String, String)] = [
             ("spiky", #"\b(spiky|bursty|bursts?|spikes?|flash sales?|unpredictable|sudden surges?|surges?)\b"#),
-            ("diurnal", #"\b(diurnal|daily cycle|business hours|office hours|during the day|daytime|evenings?|lunchtime|morning peaks?|quiet at night|at night)\b"#),
+            (
+                "diurnal",
+                #"\b(diurnal|daily cycle|business hours|office hours|during the day|daytime|evenings?|lunchtime|morning peaks?|quiet at night|at night)\b"#
+            ),
             ("steady", #"\b(steady|constant|flat|uniform|even load|around the clock)\b"#),
         ]
         for (name, p) in table {
-            if let h = matches(p, in: t).first(where: { !negated($0, in: t) }) { f.pattern = Fact(name, h.text); return }
+            if let h = matches(p, in: t).first(where: { !negated($0, in: t) }) {
+                f.pattern = Fact(name, h.text)
+                return
+            }
         }
         if let h = matches(strongBatch, in: t).first { f.pattern = Fact("batch", h.text) }
     }
@@ -377,11 +415,17 @@ public enum DescriptionInference {
         // Spring Boot or Akka written in Kotlin or Scala.
         if let lang = f.language?.value, lang == "java" || lang == "scala" {
             for other in ["kotlin", "scala"] where other != lang {
-                if let h = matches(#"\b\#(other)\b"#, in: t).first { f.language = Fact(other, h.text); break }
+                if let h = matches(#"\b\#(other)\b"#, in: t).first {
+                    f.language = Fact(other, h.text)
+                    break
+                }
             }
         }
         if f.language == nil {
-            if let g = goLower { f.language = Fact("go", g.text); return }
+            if let g = goLower {
+                f.language = Fact("go", g.text)
+                return
+            }
             for (language, p, cs) in languages {
                 if let h = matches(p, in: t, caseInsensitive: !cs).first {
                     f.language = Fact(language, h.text)

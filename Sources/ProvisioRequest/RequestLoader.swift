@@ -1,5 +1,5 @@
-public import Foundation
-public import ProvisioCore
+import Foundation
+import ProvisioCore
 import Yams
 
 /// Reads a request file in any accepted form, checks it against the standard, and returns the
@@ -19,7 +19,8 @@ public struct RequestLoader: Sendable {
         let url = URL(fileURLWithPath: path)
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let size = attributes?[.size] as? Int, size > limits.maxBytes {
-            throw ProvisioErrors([ProvisioError(.invalidRequest, file: path, "file is \(size) bytes; requests are limited to \(limits.maxBytes) bytes (1 MiB)")])
+            throw ProvisioErrors([ProvisioError(.invalidRequest, file: path, "file is \(size) bytes; requests are limited to \(limits.maxBytes) bytes (1 MiB)")]
+            )
         }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -72,7 +73,8 @@ public struct RequestLoader: Sendable {
         } else if keys.contains("apiVersion") || keys.contains("kind") || keys.contains("spec") || keys.contains("metadata") {
             (form, schema) = (.full, RequestSchema.full)
         } else {
-            throw fail(root.mark?.line, nil, "not a ProvisionRequest: expected apiVersion/kind (full form), git_repo (short form) or app_metadata (compact payload)")
+            throw fail(
+                root.mark?.line, nil, "not a ProvisionRequest: expected apiVersion/kind (full form), git_repo (short form) or app_metadata (compact payload)")
         }
 
         var validator = SchemaValidator(file: path, limits: limits)
@@ -161,9 +163,13 @@ public struct RequestLoader: Sendable {
 
         let context = o["deployment_context"] as? [String: Any] ?? [:]
         let tierText = (context["tier"] as? String) ?? (meta["tier"] as? String)
-        spec.tier = tierText.flatMap(ProvisionRequest.Tier.init(rawValue:))
+        spec.tier =
+            tierText.flatMap(ProvisionRequest.Tier.init(rawValue:))
             ?? ((criticality == "critical" || criticality == "high") ? .production : nil)
-        if let ns = context["namespace"] as? String { spec.target = .init(); spec.target?.kubernetes = .init(namespace: ns) }
+        if let ns = context["namespace"] as? String {
+            spec.target = .init()
+            spec.target?.kubernetes = .init(namespace: ns)
+        }
         if context["proxmox_node"] != nil || context["vms"] != nil {
             if spec.target == nil { spec.target = .init() }
             var px = ProvisionRequest.Proxmox()
@@ -211,8 +217,10 @@ public struct RequestLoader: Sendable {
         var out: [Problem] = []
         let prefix: (String, String) -> String = { full, compact in form == .compact ? compact : full }
         if let w = r.spec.workload, let e = w.expectedQps, let p = w.peakQps, p < e {
-            out.append(.init(field: prefix("spec.workload.peakQps", "app_metadata.peak_qps"),
-                             message: "peak (\(Tree.format(p))) is below the expected load (\(Tree.format(e))); the peak must be at least the normal load"))
+            out.append(
+                .init(
+                    field: prefix("spec.workload.peakQps", "app_metadata.peak_qps"),
+                    message: "peak (\(Tree.format(p))) is below the expected load (\(Tree.format(e))); the peak must be at least the normal load"))
         }
         if let h = r.spec.history?.inline {
             let base = prefix("spec.history.inline", "historical_metrics")
@@ -224,7 +232,10 @@ public struct RequestLoader: Sendable {
             ]
             for (full, compact, count) in series {
                 if let count, count != n {
-                    out.append(.init(field: "\(base).\(form == .compact ? compact : full)", message: "has \(count) samples but cpu usage has \(n); every series needs one sample per step"))
+                    out.append(
+                        .init(
+                            field: "\(base).\(form == .compact ? compact : full)",
+                            message: "has \(count) samples but cpu usage has \(n); every series needs one sample per step"))
                 }
             }
         }
@@ -233,10 +244,16 @@ public struct RequestLoader: Sendable {
             for (i, vm) in vms.enumerated() {
                 let name = vm.name ?? "\(r.metadata.name)-\(vm.role)"
                 if name.count > 63 {
-                    out.append(.init(field: prefix("spec.target.proxmox.vms[\(i)].name", "deployment_context.vms[\(i)].name"), message: "the VM name '\(name)' is longer than 63 characters; set a shorter name"))
+                    out.append(
+                        .init(
+                            field: prefix("spec.target.proxmox.vms[\(i)].name", "deployment_context.vms[\(i)].name"),
+                            message: "the VM name '\(name)' is longer than 63 characters; set a shorter name"))
                 }
                 if !names.insert(name).inserted {
-                    out.append(.init(field: prefix("spec.target.proxmox.vms[\(i)]", "deployment_context.vms[\(i)]"), message: "two VMs are both named '\(name)'; give one a name"))
+                    out.append(
+                        .init(
+                            field: prefix("spec.target.proxmox.vms[\(i)]", "deployment_context.vms[\(i)]"),
+                            message: "two VMs are both named '\(name)'; give one a name"))
                 }
             }
         }

@@ -64,8 +64,12 @@ public enum RequestSchema {
                 "spec",
                 .object(
                     properties: [
-                        .init("gitRepo", .string(gitRepo, description: "The application's source repository (https, ssh, git@host:path, file:// or a local path).")),
-                        .init("description", .string(description, description: "One paragraph in plain words: what it does, its load, latency target, criticality, datastores.")),
+                        .init(
+                            "gitRepo",
+                            .string(gitRepo, description: "The application's source repository (https, ssh, git@host:path, file:// or a local path).")),
+                        .init(
+                            "description",
+                            .string(description, description: "One paragraph in plain words: what it does, its load, latency target, criticality, datastores.")),
                         .init(
                             "app",
                             .object(

@@ -1,5 +1,5 @@
 import Foundation
-public import ProvisioCore
+import ProvisioCore
 import Yams
 
 /// Limits that keep a hostile document from costing more than a normal one.
@@ -82,7 +82,9 @@ struct SchemaValidator {
                     fail(keyNode, childPath, "unknown field; allowed here: \(allowed)")
                     continue
                 }
-                if case .scalar(let s) = valueNode, s.tag.rawValue == Tag.Name.null.rawValue || (s.string.isEmpty && s.style == .plain) || s.string == "~" || s.string == "null" {
+                if case .scalar(let s) = valueNode,
+                    s.tag.rawValue == Tag.Name.null.rawValue || (s.string.isEmpty && s.style == .plain) || s.string == "~" || s.string == "null"
+                {
                     // An explicit null is the same as leaving the field out.
                     nulls[key] = keyNode.mark?.line
                     continue
@@ -158,16 +160,28 @@ struct SchemaValidator {
                 fail(node, path, "expected a whole number, got \(Self.describe(node))")
                 return nil
             }
-            if let min, value < min { fail(node, path, "\(value) is below the minimum \(min)"); return nil }
-            if let max, value > max { fail(node, path, "\(value) is above the maximum \(max)"); return nil }
+            if let min, value < min {
+                fail(node, path, "\(value) is below the minimum \(min)")
+                return nil
+            }
+            if let max, value > max {
+                fail(node, path, "\(value) is above the maximum \(max)")
+                return nil
+            }
             return value
         case .number(let min, let max, _):
             guard case .scalar(let scalar) = node, scalar.style == .plain, let value = Double(scalar.string), value.isFinite else {
                 fail(node, path, "expected a number, got \(Self.describe(node))")
                 return nil
             }
-            if let min, value < min { fail(node, path, "\(Tree.format(value)) is below the minimum \(Tree.format(min))"); return nil }
-            if let max, value > max { fail(node, path, "\(Tree.format(value)) is above the maximum \(Tree.format(max))"); return nil }
+            if let min, value < min {
+                fail(node, path, "\(Tree.format(value)) is below the minimum \(Tree.format(min))")
+                return nil
+            }
+            if let max, value > max {
+                fail(node, path, "\(Tree.format(value)) is above the maximum \(Tree.format(max))")
+                return nil
+            }
             return value
         case .boolean:
             guard case .scalar(let scalar) = node, scalar.style == .plain, ["true", "false"].contains(scalar.string) else {

@@ -1,6 +1,6 @@
 public import Foundation
-public import ProvisioCore
 import GRDB
+import ProvisioCore
 import Synchronization
 
 /// The one SQLite database under the state directory: the knowledge index, long-term memory of
@@ -251,7 +251,8 @@ public final class ProvisioDatabase: Sendable {
                 score += 0.1 * Double(deps.intersection(dependencies).count) / Double(max(1, deps.union(dependencies).count))
             }
             if score >= 0.35 {
-                out.append(SimilarRun(runId: row["id"], requestName: name, similarity: (score * 100).rounded() / 100, summary: row["summary"], status: row["status"]))
+                out.append(
+                    SimilarRun(runId: row["id"], requestName: name, similarity: (score * 100).rounded() / 100, summary: row["summary"], status: row["status"]))
             }
         }
         return Array(out.sorted { ($0.similarity, $0.runId) > ($1.similarity, $1.runId) }.prefix(limit))

@@ -36,7 +36,9 @@ struct Benchmark: AsyncParsableCommand {
                     for (i, t) in r.timings.enumerated() { stages[i].append(t.1) }
                 }
                 let name = (file as NSString).deletingLastPathComponent.split(separator: "/").last.map(String.init) ?? file
-                print("\(name.padding(toLength: 40, withPad: " ", startingAt: 0))  \(ms(pct(totals, 0.5)).padding(toLength: 7, withPad: " ", startingAt: 0))  \(ms(pct(totals, 0.99)).padding(toLength: 7, withPad: " ", startingAt: 0))  (\(stages.map { ms(pct($0, 0.5)) }.joined(separator: "/")))")
+                print(
+                    "\(name.padding(toLength: 40, withPad: " ", startingAt: 0))  \(ms(pct(totals, 0.5)).padding(toLength: 7, withPad: " ", startingAt: 0))  \(ms(pct(totals, 0.99)).padding(toLength: 7, withPad: " ", startingAt: 0))  (\(stages.map { ms(pct($0, 0.5)) }.joined(separator: "/")))"
+                )
             }
             let queries = ["go gin", "java spring boot", "python fastapi", "postgresql", "redis cache", "node express", "kafka", "django gunicorn workers"]
             var lat: [Double] = []

@@ -18,7 +18,9 @@ enum PlanPrinter {
         let c = r.context, d = r.draft, f = r.final, p = c.appProfile
         var s = "═══ \(c.requestPath) — \(c.request.metadata.name) (\(c.requestForm.rawValue) form)\n\n"
         s += "Agent 1 · Context — \(c.requestKind) service, route \(c.route.name): \(c.route.reason)\n"
-        func line(_ k: String, _ v: String, _ src: String, _ detail: String) { s += "  \(k.padding(toLength: 14, withPad: " ", startingAt: 0)) \(v)  [\(src): \(detail)]\n" }
+        func line(_ k: String, _ v: String, _ src: String, _ detail: String) {
+            s += "  \(k.padding(toLength: 14, withPad: " ", startingAt: 0)) \(v)  [\(src): \(detail)]\n"
+        }
         if let l = p.language { line("language", l.value, l.source.rawValue, l.detail) }
         if let fw = p.framework { line("framework", fw.value, fw.source.rawValue, fw.detail) }
         line("load", "\(Tree.format(p.expectedQps.value)) QPS expected", p.expectedQps.source.rawValue, p.expectedQps.detail)
@@ -32,7 +34,8 @@ enum PlanPrinter {
         for doc in c.retrieved { s += "  retrieved      \(doc.id) as \(doc.role) (bm25 \(Tree.format(doc.score)))\n" }
         for sim in c.similar { s += "  similar        \(sim.requestName) (\(Tree.format(sim.similarity))): \(sim.summary)\n" }
         if let h = c.history {
-            s += "  history        \(h.samples) samples; cpu p95 \(Tree.format(h.cpuCores.p95)) cores, memory max \(Tree.format((h.memoryMiB.max * 10).rounded() / 10)) MiB\n"
+            s +=
+                "  history        \(h.samples) samples; cpu p95 \(Tree.format(h.cpuCores.p95)) cores, memory max \(Tree.format((h.memoryMiB.max * 10).rounded() / 10)) MiB\n"
         }
         for w in c.warnings { s += "  ! \(w)\n" }
         s += "\nAgent 2 · Predict — \(d.reasoner) reasoner, confidence \(Tree.format(d.confidence))\n"
@@ -45,10 +48,13 @@ enum PlanPrinter {
         for change in f.changes { s += "  changed \(change.field): \(change.from) → \(change.to) (\(change.reason))\n" }
         for reason in f.reasons { s += "  needs attention: \(reason)\n" }
         let cost = f.estimatedMonthlyCost
-        s += "  cost: \(Tree.format(cost.total)) \(cost.currency)/month (pods \(Tree.format(cost.pods)), up to \(Tree.format(cost.podsAtMax)) at the HPA maximum; VMs \(Tree.format(cost.vms)))\n"
+        s +=
+            "  cost: \(Tree.format(cost.total)) \(cost.currency)/month (pods \(Tree.format(cost.pods)), up to \(Tree.format(cost.podsAtMax)) at the HPA maximum; VMs \(Tree.format(cost.vms)))\n"
         s += "  final: \(f.recommendation.summary)\n"
         let total = r.timings.map(\.1).reduce(0, +)
-        s += "  time: " + r.timings.map { "\($0.0) \(Tree.format(($0.1 * 100_000).rounded() / 100)) ms" }.joined(separator: ", ") + " (total \(Tree.format((total * 100_000).rounded() / 100)) ms)\n"
+        s +=
+            "  time: " + r.timings.map { "\($0.0) \(Tree.format(($0.1 * 100_000).rounded() / 100)) ms" }.joined(separator: ", ")
+            + " (total \(Tree.format((total * 100_000).rounded() / 100)) ms)\n"
         s += "\nFiles (relative to \(r.root)):\n"
         for file in r.files where !file.path.hasSuffix("recommendation.json") {
             s += "─── \(file.path)\n\(file.contents)"

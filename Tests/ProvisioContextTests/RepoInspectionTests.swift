@@ -27,18 +27,18 @@ import Testing
     @Test func readsDockerfileHeaderBuildFilesAndRoutes() throws {
         let repo = try Self.makeRepo([
             "Dockerfile": """
-                # --- Application Metadata ---
-                # name: ledger
-                # language: golang
-                # framework: gin
-                # expected_qps: 750
-                # sla_latency_ms: 80
-                # criticality: high
-                # ---
-                FROM golang:1.22 AS build
-                FROM gcr.io/distroless/static-debian12
-                EXPOSE 9090/tcp
-                """,
+            # --- Application Metadata ---
+            # name: ledger
+            # language: golang
+            # framework: gin
+            # expected_qps: 750
+            # sla_latency_ms: 80
+            # criticality: high
+            # ---
+            FROM golang:1.22 AS build
+            FROM gcr.io/distroless/static-debian12
+            EXPOSE 9090/tcp
+            """,
             "go.mod": "module example.com/ledger\n\nrequire (\n  github.com/gin-gonic/gin v1.10.0\n  github.com/jackc/pgx/v5 v5.6.0\n)\n",
             "cmd/server/main.go": "package main\nfunc main() { r.GET(\"/entries\", list); r.POST(\"/entries/:id\", put) }\n",
             "node_modules/x/index.js": "app.get('/should-not-appear', f)",
@@ -60,18 +60,30 @@ import Testing
         #expect(again.commit == snapshot.commit)
     }
 
-    @Test(arguments: [
-        (["package.json": #"{"dependencies": {"express": "^4", "mongoose": "^8", "ioredis": "^5"}}"#], "javascript", "express", ["mongodb", "redis"]),
-        (["package.json": #"{"dependencies": {"@nestjs/core": "^10", "pg": "^8"}, "devDependencies": {"typescript": "^5"}}"#], "typescript", "nestjs", ["postgresql"]),
-        (["requirements.txt": "fastapi==0.110\nuvicorn[standard]\nasyncpg\nredis>=5\n"], "python", "fastapi", ["postgresql", "redis"]),
-        (["pyproject.toml": "[project]\ndependencies = [\"Django>=5\", \"psycopg[binary]\"]\n"], "python", "django", ["postgresql"]),
-        (["pom.xml": "<project><parent><artifactId>spring-boot-starter-parent</artifactId></parent><dependency><groupId>org.postgresql</groupId></dependency></project>"], "java", "spring-boot", ["postgresql"]),
-        (["build.gradle.kts": "plugins { kotlin(\"jvm\") }\ndependencies { implementation(\"io.ktor:ktor-server-core\") }"], "kotlin", "ktor", []),
-        (["Gemfile": "gem 'rails', '~> 7.1'\ngem 'pg'\ngem 'sidekiq'\n"], "ruby", "rails", ["postgresql"]),
-        (["composer.json": #"{"require": {"laravel/framework": "^11", "predis/predis": "^2"}}"#], "php", "laravel", ["redis"]),
-        (["Api/Api.csproj": #"<Project Sdk="Microsoft.NET.Sdk.Web"><PackageReference Include="Npgsql" /></Project>"#], "csharp", "aspnetcore", ["postgresql"]),
-        (["Cargo.toml": "[dependencies]\naxum = \"0.7\"\nredis = \"0.25\"\n"], "rust", "axum", ["redis"]),
-    ] as [([String: String], String, String, [String])])
+    @Test(
+        arguments: [
+            (["package.json": #"{"dependencies": {"express": "^4", "mongoose": "^8", "ioredis": "^5"}}"#], "javascript", "express", ["mongodb", "redis"]),
+            (
+                ["package.json": #"{"dependencies": {"@nestjs/core": "^10", "pg": "^8"}, "devDependencies": {"typescript": "^5"}}"#], "typescript", "nestjs",
+                ["postgresql"]
+            ),
+            (["requirements.txt": "fastapi==0.110\nuvicorn[standard]\nasyncpg\nredis>=5\n"], "python", "fastapi", ["postgresql", "redis"]),
+            (["pyproject.toml": "[project]\ndependencies = [\"Django>=5\", \"psycopg[binary]\"]\n"], "python", "django", ["postgresql"]),
+            (
+                [
+                    "pom.xml":
+                        "<project><parent><artifactId>spring-boot-starter-parent</artifactId></parent><dependency><groupId>org.postgresql</groupId></dependency></project>"
+                ], "java", "spring-boot", ["postgresql"]
+            ),
+            (["build.gradle.kts": "plugins { kotlin(\"jvm\") }\ndependencies { implementation(\"io.ktor:ktor-server-core\") }"], "kotlin", "ktor", []),
+            (["Gemfile": "gem 'rails', '~> 7.1'\ngem 'pg'\ngem 'sidekiq'\n"], "ruby", "rails", ["postgresql"]),
+            (["composer.json": #"{"require": {"laravel/framework": "^11", "predis/predis": "^2"}}"#], "php", "laravel", ["redis"]),
+            (
+                ["Api/Api.csproj": #"<Project Sdk="Microsoft.NET.Sdk.Web"><PackageReference Include="Npgsql" /></Project>"#], "csharp", "aspnetcore",
+                ["postgresql"]
+            ),
+            (["Cargo.toml": "[dependencies]\naxum = \"0.7\"\nredis = \"0.25\"\n"], "rust", "axum", ["redis"]),
+        ] as [([String: String], String, String, [String])])
     func recognisesEachStack(files: [String: String], language: String, framework: String, deps: [String]) throws {
         let facts = RepoInspector.inspect(files: files)
         #expect(facts.language == language)

@@ -27,7 +27,9 @@ import Testing
     }
 
     @Test func unreachableRepositoryIsAWarningNotAFailure() async throws {
-        let path = try Self.write(Self.request(repo: "file:///nonexistent/provisio/ghost", description: "Go API, 300 QPS, production.", extra: "  target: {kubernetes: {namespace: shop}}"))
+        let path = try Self.write(
+            Self.request(
+                repo: "file:///nonexistent/provisio/ghost", description: "Go API, 300 QPS, production.", extra: "  target: {kubernetes: {namespace: shop}}"))
         let result = try await Fixture.pipeline(remember: false).plan(path: path)
         #expect(result.context.repo.status == "unreachable")
         #expect(result.context.warnings.contains { $0.contains("unreachable") })
@@ -44,9 +46,10 @@ import Testing
     }
 
     @Test func quotaTooSmallForThePeakClampsTheHPAAndAsksForReview() async throws {
-        let path = try Self.write(Self.request(
-            description: "Gin API, 400 QPS normally and 4000 at peak, P99 under 100 ms, production.",
-            extra: "  target: {kubernetes: {namespace: shop}}\n  context: {namespaceQuota: {cpu: \"2\", memory: 4Gi}}"))
+        let path = try Self.write(
+            Self.request(
+                description: "Gin API, 400 QPS normally and 4000 at peak, P99 under 100 ms, production.",
+                extra: "  target: {kubernetes: {namespace: shop}}\n  context: {namespaceQuota: {cpu: \"2\", memory: 4Gi}}"))
         let result = try await Fixture.pipeline(remember: false).plan(path: path)
         #expect(result.final.status == "needs-review")
         let hpa = try #require(result.final.recommendation.hpa)
@@ -58,9 +61,10 @@ import Testing
     }
 
     @Test func devTierIsClampedByPolicyNeverSilently() async throws {
-        let path = try Self.write(Self.request(
-            description: "Prototype Django app for the dev environment, 5000 QPS at peak.",
-            extra: "  target: {kubernetes: {namespace: sandbox}}"))
+        let path = try Self.write(
+            Self.request(
+                description: "Prototype Django app for the dev environment, 5000 QPS at peak.",
+                extra: "  target: {kubernetes: {namespace: sandbox}}"))
         let result = try await Fixture.pipeline(remember: false).plan(path: path)
         #expect(result.context.appProfile.tier.value == "dev")
         #expect(result.final.recommendation.hpa?.maxReplicas ?? 0 <= 3)
@@ -71,7 +75,8 @@ import Testing
     @Test func moreLoadNeverGetsLessCapacity() async throws {
         var previous = 0.0
         for qps in [50, 500, 5000] {
-            let path = try Self.write(Self.request(description: "Spring Boot API, \(qps) QPS at peak, production.", extra: "  target: {kubernetes: {namespace: shop}}"))
+            let path = try Self.write(
+                Self.request(description: "Spring Boot API, \(qps) QPS at peak, production.", extra: "  target: {kubernetes: {namespace: shop}}"))
             let r = try await Fixture.pipeline(remember: false).plan(path: path).draft.recommendation
             let capacity = Double(r.hpa?.maxReplicas ?? r.replicas) * (r.requests.cpu?.cores ?? 0)
             #expect(capacity >= previous, "capacity at \(qps) QPS fell to \(capacity)")
@@ -90,9 +95,13 @@ import Testing
 
     @Test func memoryRecallsSimilarPastDeployments() async throws {
         let pipeline = try Fixture.pipeline()
-        let first = try Self.write(Self.request(name: "orders-a", description: "Gin API, 800 QPS at peak, production, PostgreSQL.", extra: "  target: {kubernetes: {namespace: shop}}"))
+        let first = try Self.write(
+            Self.request(name: "orders-a", description: "Gin API, 800 QPS at peak, production, PostgreSQL.", extra: "  target: {kubernetes: {namespace: shop}}")
+        )
         _ = try await pipeline.plan(path: first)
-        let second = try Self.write(Self.request(name: "orders-b", description: "Gin API, 1000 QPS at peak, production, PostgreSQL.", extra: "  target: {kubernetes: {namespace: shop}}"))
+        let second = try Self.write(
+            Self.request(
+                name: "orders-b", description: "Gin API, 1000 QPS at peak, production, PostgreSQL.", extra: "  target: {kubernetes: {namespace: shop}}"))
         let result = try await pipeline.plan(path: second)
         #expect(result.context.similar.first?.requestName == "orders-a")
         #expect(try pipeline.database.runCount() == 2)

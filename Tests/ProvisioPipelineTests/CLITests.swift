@@ -22,7 +22,8 @@ import Testing
     @Test func validatePrintsFileLineFieldMessageAndFails() throws {
         let dir = Fixture.temporaryDirectory("bad")
         let bad = dir + "/provision.yaml"
-        try Data("""
+        try Data(
+            """
             apiVersion: provisio/v1alpha1
             kind: ProvisionRequest
             metadata:
@@ -31,7 +32,8 @@ import Testing
               gitRepo: https://github.com/acme/x
               description: Go API
               replicas: 3
-            """.utf8).write(to: URL(fileURLWithPath: bad))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: bad))
         let (status, output) = try Self.provisio(["validate", "--state-dir", Fixture.temporaryDirectory("cli"), bad])
         #expect(status == 1)
         #expect(output.contains("\(bad):4: metadata.name: 'Bad_Name' is not a DNS-1123 label"), "\(output)")
@@ -48,7 +50,9 @@ import Testing
         let request = Fixture.examples + "/gitops-repo/apps/order-service/provision.yaml"
         let (status, output) = try Self.provisio(["plan", "--offline"] + Self.stateArgs() + [request])
         #expect(status == 0, "\(output)")
-        for marker in ["Agent 1 · Context", "Agent 2 · Predict", "Agent 3 · Refine", "apps/order-service/generated/deployment.yaml", "kind: HorizontalPodAutoscaler"] {
+        for marker in [
+            "Agent 1 · Context", "Agent 2 · Predict", "Agent 3 · Refine", "apps/order-service/generated/deployment.yaml", "kind: HorizontalPodAutoscaler",
+        ] {
             #expect(output.contains(marker), "missing \(marker)")
         }
     }

@@ -1,6 +1,7 @@
 import ProvisioCore
-@testable import ProvisioRequest
 import Testing
+
+@testable import ProvisioRequest
 
 /// A field of ``DescriptionFacts`` that a row can require to stay empty.
 enum FactField: String, Sendable, CaseIterable {
@@ -278,10 +279,11 @@ struct DescriptionInferenceTests {
     func evidenceComesFromTheText() throws {
         let text = "Order API in Go/Gin. 500 QPS normally and 2000 at the Black Friday peak, P99 under 100 ms, production, stateless, PostgreSQL."
         let f = DescriptionInference.infer(text)
-        let evidence = [
-            f.expectedQps?.evidence, f.peakQps?.evidence, f.latencyP99Ms?.evidence, f.tier?.evidence, f.stateful?.evidence,
-            f.language?.evidence, f.framework?.evidence,
-        ] + f.dependencies.map(\.evidence)
+        let evidence =
+            [
+                f.expectedQps?.evidence, f.peakQps?.evidence, f.latencyP99Ms?.evidence, f.tier?.evidence, f.stateful?.evidence,
+                f.language?.evidence, f.framework?.evidence,
+            ] + f.dependencies.map(\.evidence)
         for e in evidence {
             let words = try #require(e)
             #expect(!words.isEmpty)

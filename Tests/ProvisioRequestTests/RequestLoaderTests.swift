@@ -1,7 +1,8 @@
 import Foundation
 import ProvisioCore
-@testable import ProvisioRequest
 import Testing
+
+@testable import ProvisioRequest
 
 /// Loads `text` and returns the errors it produced (none when it loaded).
 private func loadErrors(_ text: String, path: String = "provision.yaml", limits: DocumentLimits = DocumentLimits()) -> [ProvisioError] {
@@ -302,18 +303,20 @@ struct RequestLoaderTests {
         #expect(elapsed < .seconds(5), "took \(elapsed)")
     }
 
-    @Test("deep nesting is refused", arguments: [
-        // 200 nested lists where a string is expected.
-        header.replacingOccurrences(
-            of: "Order API in Go behind the storefront.",
-            with: String(repeating: "[", count: 200) + "x" + String(repeating: "]", count: 200)),
-        // 200 nested mappings under an unknown field.
-        header + "  foo: " + String(repeating: "{a: ", count: 200) + "x" + String(repeating: "}", count: 200) + "\n",
-        // 200 nested mappings under a known one.
-        header + "  workload: " + String(repeating: "{a: ", count: 200) + "x" + String(repeating: "}", count: 200) + "\n",
-        // Deeper than the YAML parser allows.
-        header + "  foo: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n",
-    ])
+    @Test(
+        "deep nesting is refused",
+        arguments: [
+            // 200 nested lists where a string is expected.
+            header.replacingOccurrences(
+                of: "Order API in Go behind the storefront.",
+                with: String(repeating: "[", count: 200) + "x" + String(repeating: "]", count: 200)),
+            // 200 nested mappings under an unknown field.
+            header + "  foo: " + String(repeating: "{a: ", count: 200) + "x" + String(repeating: "}", count: 200) + "\n",
+            // 200 nested mappings under a known one.
+            header + "  workload: " + String(repeating: "{a: ", count: 200) + "x" + String(repeating: "}", count: 200) + "\n",
+            // Deeper than the YAML parser allows.
+            header + "  foo: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n",
+        ])
     func deepNesting(_ text: String) {
         #expect(!loadErrors(text).isEmpty)
     }
@@ -489,15 +492,17 @@ struct RequestLoaderTests {
         #expect(loaded.request.metadata.name == "stock-counts")
     }
 
-    @Test("names are derived from repository addresses", arguments: [
-        ("https://github.com/acme/Supermarket_Inventory.git", "supermarket-inventory"),
-        ("https://github.com/acme/order-service", "order-service"),
-        ("https://github.com/acme/order-service/", "order-service"),
-        ("git@github.com:acme/Payment.Service.git", "payment-service"),
-        ("ssh://git@git.example.com:2222/team/catalog__api.git", "catalog-api"),
-        ("file:///srv/git/recommendation-api", "recommendation-api"),
-        ("../apps/fastapi-backend", "fastapi-backend"),
-    ])
+    @Test(
+        "names are derived from repository addresses",
+        arguments: [
+            ("https://github.com/acme/Supermarket_Inventory.git", "supermarket-inventory"),
+            ("https://github.com/acme/order-service", "order-service"),
+            ("https://github.com/acme/order-service/", "order-service"),
+            ("git@github.com:acme/Payment.Service.git", "payment-service"),
+            ("ssh://git@git.example.com:2222/team/catalog__api.git", "catalog-api"),
+            ("file:///srv/git/recommendation-api", "recommendation-api"),
+            ("../apps/fastapi-backend", "fastapi-backend"),
+        ])
     func nameFromRepo(_ repo: String, _ name: String) {
         #expect(RequestLoader.name(fromRepo: repo) == name)
     }
@@ -584,14 +589,16 @@ struct RequestLoaderTests {
         #expect(inline.requestRate == [218.3, 161.1, 134.7])
     }
 
-    @Test("criticality maps to a tier only when no tier is given", arguments: [
-        ("high", nil, ProvisionRequest.Tier.production),
-        ("critical", nil, .production),
-        ("low", nil, nil),
-        ("medium", nil, nil),
-        ("high", "staging", .staging),
-        ("low", "production", .production),
-    ] as [(String, String?, ProvisionRequest.Tier?)])
+    @Test(
+        "criticality maps to a tier only when no tier is given",
+        arguments: [
+            ("high", nil, ProvisionRequest.Tier.production),
+            ("critical", nil, .production),
+            ("low", nil, nil),
+            ("medium", nil, nil),
+            ("high", "staging", .staging),
+            ("low", "production", .production),
+        ] as [(String, String?, ProvisionRequest.Tier?)])
     func criticality(_ criticality: String, _ tier: String?, _ expected: ProvisionRequest.Tier?) throws {
         let context = tier.map { #", "deployment_context": {"tier": "\#($0)"}"# } ?? ""
         let text = #"{"app_metadata": {"git_repo": "https://github.com/acme/x", "description": "X.", "criticality": "\#(criticality)"}\#(context)}"#
@@ -691,25 +698,27 @@ struct RequestLoaderTests {
         #expect((oneOf[2]["required"] as? [String]) == ["app_metadata"])
     }
 
-    @Test("repository addresses", arguments: [
-        ("https://github.com/acme/order-service", nil),
-        ("http://git.internal/acme/order-service.git", nil),
-        ("ssh://git@github.com/acme/order-service.git", nil),
-        ("git@github.com:acme/order-service.git", nil),
-        ("file:///srv/git/order-service", nil),
-        ("/srv/git/order-service", nil),
-        ("./order-service", nil),
-        ("ftp://x/y", "not a supported scheme"),
-        ("--upload-pack=evil", "command-line option"),
-        ("ext::sh -c evil", "spaces"),
-        ("ext::sh%20-c%20evil", "remote helper"),
-        ("fd::17", "remote helper"),
-        ("https:///acme/x", "has no host"),
-        ("https://github.com/acme/-x", "option-like"),
-        ("git@github.com:-oProxyCommand=x", "is not a repository URL"),
-        ("order-service", "is not a repository URL"),
-        ("", "must not be empty"),
-    ] as [(String, String?)])
+    @Test(
+        "repository addresses",
+        arguments: [
+            ("https://github.com/acme/order-service", nil),
+            ("http://git.internal/acme/order-service.git", nil),
+            ("ssh://git@github.com/acme/order-service.git", nil),
+            ("git@github.com:acme/order-service.git", nil),
+            ("file:///srv/git/order-service", nil),
+            ("/srv/git/order-service", nil),
+            ("./order-service", nil),
+            ("ftp://x/y", "not a supported scheme"),
+            ("--upload-pack=evil", "command-line option"),
+            ("ext::sh -c evil", "spaces"),
+            ("ext::sh%20-c%20evil", "remote helper"),
+            ("fd::17", "remote helper"),
+            ("https:///acme/x", "has no host"),
+            ("https://github.com/acme/-x", "option-like"),
+            ("git@github.com:-oProxyCommand=x", "is not a repository URL"),
+            ("order-service", "is not a repository URL"),
+            ("", "must not be empty"),
+        ] as [(String, String?)])
     func repositoryAddresses(_ address: String, _ fragment: String?) {
         let problem = GitRepoAddress.problem(with: address)
         if let fragment {
@@ -719,17 +728,19 @@ struct RequestLoaderTests {
         }
     }
 
-    @Test("CPU quantities parse and print canonically", arguments: [
-        ("0.5", 500, "500m"),
-        ("1000m", 1000, "1"),
-        ("250m", 250, "250m"),
-        ("2", 2000, "2"),
-        ("1.5", 1500, "1500m"),
-        ("0.1", 100, "100m"),
-        ("0.0005", 1, "1m"),
-        (" 4 ", 4000, "4"),
-        ("0", 0, "0"),
-    ])
+    @Test(
+        "CPU quantities parse and print canonically",
+        arguments: [
+            ("0.5", 500, "500m"),
+            ("1000m", 1000, "1"),
+            ("250m", 250, "250m"),
+            ("2", 2000, "2"),
+            ("1.5", 1500, "1500m"),
+            ("0.1", 100, "100m"),
+            ("0.0005", 1, "1m"),
+            (" 4 ", 4000, "4"),
+            ("0", 0, "0"),
+        ])
     func cpuQuantity(_ text: String, _ millicores: Int, _ canonical: String) throws {
         let q = try #require(CPUQuantity(parsing: text))
         #expect(q.millicores == millicores)
@@ -737,17 +748,19 @@ struct RequestLoaderTests {
         #expect(CPUQuantity(parsing: q.description) == q)
     }
 
-    @Test("memory quantities parse and print canonically", arguments: [
-        ("1Gi", 1 << 30, "1Gi"),
-        ("1536Mi", 1536 << 20, "1536Mi"),
-        ("1024Mi", 1 << 30, "1Gi"),
-        ("2G", 2_000_000_000, "1953125Ki"),
-        ("500M", 500_000_000, "500000000"),
-        ("128Ki", 128 << 10, "128Ki"),
-        ("1048576", 1 << 20, "1Mi"),
-        ("0.5Gi", 1 << 29, "512Mi"),
-        ("1k", 1000, "1000"),
-    ] as [(String, Int64, String)])
+    @Test(
+        "memory quantities parse and print canonically",
+        arguments: [
+            ("1Gi", 1 << 30, "1Gi"),
+            ("1536Mi", 1536 << 20, "1536Mi"),
+            ("1024Mi", 1 << 30, "1Gi"),
+            ("2G", 2_000_000_000, "1953125Ki"),
+            ("500M", 500_000_000, "500000000"),
+            ("128Ki", 128 << 10, "128Ki"),
+            ("1048576", 1 << 20, "1Mi"),
+            ("0.5Gi", 1 << 29, "512Mi"),
+            ("1k", 1000, "1000"),
+        ] as [(String, Int64, String)])
     func memoryQuantity(_ text: String, _ bytes: Int64, _ canonical: String) throws {
         let q = try #require(MemoryQuantity(parsing: text))
         #expect(q.bytes == bytes)
