@@ -18,6 +18,12 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
     public var container: ContainerProfile?
     /// VM sizes for running it on Proxmox, ascending by load.
     public var vm: [VMTier]?
+    /// What kind of service a named application is (web-api, platform, observability, ...).
+    public var category: String?
+    /// The Bitnami chart's `resourcesPreset` for the main container, when it sets one.
+    public var bitnamiPreset: String?
+    /// Other processes of a multi-component application.
+    public var components: [Component]?
     /// The load the numbers are tied to.
     public var load: String
     public var sources: [Source]
@@ -27,7 +33,7 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
     public var path: String = ""
 
     enum CodingKeys: String, CodingKey {
-        case id, title, kind, language, matches, profile, container, vm, load, sources, body, path
+        case id, title, kind, language, matches, profile, container, vm, category, bitnamiPreset, components, load, sources, body, path
     }
 
     public init(from decoder: any Decoder) throws {
@@ -40,6 +46,9 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
         profile = try c.decodeIfPresent(RuntimeProfile.self, forKey: .profile)
         container = try c.decodeIfPresent(ContainerProfile.self, forKey: .container)
         vm = try c.decodeIfPresent([VMTier].self, forKey: .vm)
+        category = try c.decodeIfPresent(String.self, forKey: .category)
+        bitnamiPreset = try c.decodeIfPresent(String.self, forKey: .bitnamiPreset)
+        components = try c.decodeIfPresent([Component].self, forKey: .components)
         load = try c.decode(String.self, forKey: .load)
         sources = try c.decode([Source].self, forKey: .sources)
         body = try c.decodeIfPresent(String.self, forKey: .body) ?? ""
@@ -79,6 +88,14 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
         public var requests: ResourcePair?
         public var limits: ResourcePair?
         public var replicas: Int?
+    }
+
+    /// One process of a multi-component application.
+    public struct Component: Sendable, Codable, Hashable {
+        public var name: String
+        public var matches: [String]
+        public var container: ContainerProfile?
+        public var bitnamiPreset: String?
     }
 
     /// One VM size and the load it carries.
