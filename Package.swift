@@ -70,10 +70,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ProvisioEval",
+            dependencies: [
+                "ProvisioCore", "ProvisioRequest", "ProvisioContext", "ProvisioPredict", "ProvisioRefine", "ProvisioPipeline", "Yams",
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "provisio",
             dependencies: [
-                "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioPipeline", "ProvisioRender",
+                "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioPipeline", "ProvisioRender", "ProvisioEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -90,6 +97,11 @@ let package = Package(
         .testTarget(
             name: "ProvisioRefineTests", dependencies: ["ProvisioRefine", "ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProvisioEvalTests",
+            dependencies: ["ProvisioEval", "ProvisioPipeline", "ProvisioCore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ProvisioPipelineTests",
             dependencies: ["ProvisioPipeline", "ProvisioRender", "ProvisioRefine", "ProvisioRequest", "ProvisioCore", "ProvisioContext", "provisio"],

@@ -35,6 +35,8 @@ public struct ContextAgent: Stage {
     public let repositories: RepositoryCache?
     public let rewrites: [RepoRewrite]
     public let logger: Logger
+    /// False: retrieve only the generic baseline document (the `--no-retrieval` ablation).
+    public var retrieval: Bool = true
 
     public init(database: ProvisioDatabase, repositories: RepositoryCache?, rewrites: [RepoRewrite], logger: Logger) {
         self.database = database
@@ -90,7 +92,7 @@ public struct ContextAgent: Stage {
         plan.append(PlanStep("route", "\(route.name): \(route.reason)"))
 
         // 4. Retrieval.
-        let retrieved = try Retriever(database: database).retrieve(profile: profile, name: request.metadata.name, warnings: &warnings)
+        let retrieved = try Retriever(database: database, enabled: retrieval).retrieve(profile: profile, name: request.metadata.name, description: spec.description, framework: spec.app?.framework, warnings: &warnings)
         plan.append(PlanStep("retrieve", retrieved.map { "\($0.role)=\($0.id)" }.joined(separator: ", ")))
         let similar = try database.similarRuns(
             language: profile.language?.value, framework: profile.framework?.value, tier: profile.tier.value, peakQps: profile.peakQps.value,

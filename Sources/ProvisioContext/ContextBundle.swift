@@ -60,6 +60,12 @@ public struct RetrievedDocument: Codable, Sendable, Hashable {
     public var profile: KnowledgeDocument.RuntimeProfile?
     public var container: KnowledgeDocument.ContainerProfile?
     public var vm: [KnowledgeDocument.VMTier]?
+    /// For a named application: the component of it the request describes.
+    public var component: String?
+    /// For a named application: the packaging preset whose numbers `container` carries.
+    public var preset: String?
+    /// Why this document was chosen (the words that matched).
+    public var matchedOn: String?
     public var load: String
     public var sources: [String]
 }

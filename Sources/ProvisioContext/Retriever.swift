@@ -6,8 +6,9 @@ import ProvisioStore
 /// and `kind` decide, so a near miss never stands in for the real thing.
 struct Retriever {
     let database: ProvisioDatabase
+    var enabled = true
 
-    func retrieve(profile: AppProfile, name: String, warnings: inout [String]) throws -> [RetrievedDocument] {
+    func retrieve(profile: AppProfile, name: String, description: String, framework: String?, warnings: inout [String]) throws -> [RetrievedDocument] {
         var out: [RetrievedDocument] = []
         func pick(_ query: String, role: String, kinds: Set<String>, term: String, language: String? = nil) throws -> Bool {
             let hits = try database.search(query, limit: 12)
@@ -28,6 +29,10 @@ struct Retriever {
 
         // The generic profile is the baseline every more specific document overrides.
         _ = try pick("generic service api http", role: "baseline", kinds: ["generic"], term: "service")
+        if !enabled {
+            warnings.append("retrieval disabled: sized from the generic baseline only")
+            return out
+        }
         var runtimeFound = false
         if let language = profile.language?.value {
             // TypeScript runs on Node: look for the JavaScript runtime when no TypeScript one exists.
@@ -45,9 +50,10 @@ struct Retriever {
                 warnings.append("no knowledge of dependency '\(dep.value)'")
             }
         }
-        // The service may itself be a well-known application ("keycloak", "grafana").
-        for token in name.split(separator: "-").map(String.init) where token.count >= 4 {
-            _ = try pick(token, role: "application", kinds: ["app", "datastore", "cache", "queue"], term: token)
+        // The service may itself be a well-known application ("Keycloak identity server ...").
+        if let app = try ApplicationMatcher(documents: database.allDocumentsCached()).match(description: description, framework: framework) {
+            out.removeAll { $0.id == app.id }
+            out.insert(app, at: 0)
         }
         return out
     }

@@ -19,6 +19,10 @@ public struct PipelineConfig: Sendable {
     public var offline: Bool
     /// Record runs in long-term memory.
     public var remember: Bool
+    /// Retrieve knowledge beyond the generic baseline (off for the `--no-retrieval` ablation).
+    public var retrieval = true
+    /// Run agent 3 (off for the `--no-refine` ablation: the draft is final).
+    public var refine = true
 
     public init(
         stateDirectory: String, knowledgeDirectory: String, policiesDirectory: String, rewrites: [RepoRewrite] = [], offline: Bool = false,
@@ -115,12 +119,15 @@ public struct Pipeline: Sendable {
             return value
         }
         let repositories = config.offline ? nil : RepositoryCache(directory: (config.stateDirectory as NSString).appendingPathComponent("repos"))
-        let contextAgent = ContextAgent(database: database, repositories: repositories, rewrites: config.rewrites, logger: logger)
+        var contextAgent = ContextAgent(database: database, repositories: repositories, rewrites: config.rewrites, logger: logger)
+        contextAgent.retrieval = config.retrieval
         let context = try await timed("context") { try await contextAgent.run(forContext) }
         let draft = try await timed("predict") { try await PredictAgent().run(context) }
         let team = try TeamDeployment.load(folder: (path as NSString).deletingLastPathComponent)
         let final = try await timed("refine") {
-            try await RefineAgent(policy: policy, database: database).run(RefineInput(context: context, draft: draft, team: team))
+            config.refine
+                ? try await RefineAgent(policy: policy, database: database).run(RefineInput(context: context, draft: draft, team: team))
+                : RefineAgent.unrefined(draft)
         }
         let files = try await timed("render") {
             try await Renderer().run(RenderInput(context: context, draft: draft, final: final, team: team, requestFolder: folder))

@@ -75,6 +75,10 @@ struct EmbeddedReasoner {
         var confidence: Double
         if let h = context.history {
             (rec, confidence) = fromHistory(h, prof: prof, minReplicas: minReplicas, utilization: utilization)
+        } else if let app = context.retrieved.first(where: { $0.role == "application" }), let container = app.container,
+            container.requests?.cpu != nil || container.requests?.memory != nil
+        {
+            (rec, confidence) = fromApplication(app, container: container, prof: prof, minReplicas: minReplicas, utilization: utilization)
         } else {
             (rec, confidence) = fromKnowledge(prof: prof, minReplicas: minReplicas, utilization: utilization)
         }
@@ -159,6 +163,49 @@ struct EmbeddedReasoner {
                 replicas: replicas, requests: .init(cpu: cpuReq, memory: memReq), limits: .init(cpu: cpuLimit, memory: memLimit), hpa: hpa, pdb: nil, vms: []),
             confidence
         )
+    }
+
+    /// A well-known application: start from what its maintainers recommend, fill gaps from the runtime model.
+    mutating func fromApplication(
+        _ app: RetrievedDocument, container: KnowledgeDocument.ContainerProfile, prof: KnowledgeDocument.RuntimeProfile, minReplicas: Int,
+        utilization u: Double
+    ) -> (Recommendation, Double) {
+        let a = context.appProfile
+        citations.append(app.id)
+        let what = app.component.map { "\(app.title), component \($0)" } ?? app.title
+        let source = app.preset.map { "the packaging preset \($0)" } ?? "its maintainers' recommendation (\(app.load))"
+        say("The service is \(what) (matched on \(app.matchedOn ?? app.id)); sizing starts from \(source).")
+        let estimate = fromKnowledgeQuiet(prof: prof, minReplicas: minReplicas, utilization: u)
+        let cpuReq = container.requests?.cpu ?? estimate.requests.cpu!
+        let memReq = container.requests?.memory ?? estimate.requests.memory!
+        if container.requests?.cpu == nil { say("No CPU request given for it; the runtime model gives \(cpuReq).") }
+        if container.requests?.memory == nil { say("No memory request given for it; the runtime model gives \(memReq).") }
+        let factor = prof.memoryLimitFactor ?? 1.5
+        let memLimit = container.limits?.memory ?? MemoryQuantity(bytes: Int64(Double(memReq.bytes) * factor)).roundedUp(toMebibytes: 32)
+        let cpuLimit = container.limits?.cpu ?? max(CPUQuantity(millicores: cpuReq.millicores * 2), prof.startupCpu ?? CPUQuantity(millicores: 0)).roundedUp(to: 50)
+        say("Requests \(cpuReq)/\(memReq); limits \(cpuLimit)/\(memLimit)\(container.limits == nil ? " (derived: memory × \(Self.f(factor)), CPU × 2)" : " as recommended").")
+        var replicas = max(minReplicas, container.replicas ?? 1)
+        var hpa: Recommendation.HPA?
+        let loadGiven = a.peakQps.source != .default
+        if loadGiven, !a.stateful.value, let cpuMs = prof.cpuMsPerRequest, ["app"].contains(app.kind) {
+            let cPeak = a.peakQps.value * cpuMs / 1000
+            let needed = Int((cPeak / (cpuReq.cores * u)).rounded(.up))
+            if needed > replicas {
+                hpa = .init(minReplicas: replicas, maxReplicas: needed, targetCPUUtilization: Int(u * 100))
+                say("Load: \(Self.f(a.peakQps.value)) QPS × \(Self.f(cpuMs)) ms = \(Self.f(cPeak)) cores at peak → HPA \(replicas)–\(needed) at \(Int(u * 100))%.")
+            }
+        } else if !loadGiven {
+            assumptions.append("no load given: the recommendation is for the load the source states")
+        }
+        replicas = max(1, replicas)
+        say("Replicas: max(tier minimum \(minReplicas), recommended \(container.replicas ?? 1)) = \(replicas).")
+        return (Recommendation(replicas: replicas, requests: .init(cpu: cpuReq, memory: memReq), limits: .init(cpu: cpuLimit, memory: memLimit), hpa: hpa, pdb: nil, vms: []), 0.8)
+    }
+
+    /// The knowledge-route estimate without writing its steps (used to fill gaps).
+    func fromKnowledgeQuiet(prof: KnowledgeDocument.RuntimeProfile, minReplicas: Int, utilization u: Double) -> Recommendation {
+        var copy = self
+        return copy.fromKnowledge(prof: prof, minReplicas: minReplicas, utilization: u).0
     }
 
     mutating func fromHistory(_ h: HistorySummary, prof: KnowledgeDocument.RuntimeProfile, minReplicas: Int, utilization u: Double) -> (Recommendation, Double)

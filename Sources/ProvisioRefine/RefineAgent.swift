@@ -173,6 +173,14 @@ public struct RefineAgent: Stage {
             confidence: (max(0.05, confidence) * 100).rounded() / 100)
     }
 
+    /// The draft taken as final without any checks (the `--no-refine` ablation).
+    public static func unrefined(_ draft: DraftPlan) -> FinalPlan {
+        FinalPlan(
+            recommendation: draft.recommendation, rounds: [], checks: [], changes: [],
+            estimatedMonthlyCost: .init(currency: "USD", pods: 0, podsAtMax: 0, vms: 0, total: 0), status: "needs-review",
+            reasons: ["refinement was skipped"], confidence: draft.confidence)
+    }
+
     func policyCheck(_ r: Recommendation, ctx: ContextBundle, bounds: Policy.TierBounds) -> [Finding] {
         var out: [Finding] = []
         let ns = ctx.cluster.namespace

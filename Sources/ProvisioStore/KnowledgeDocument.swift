@@ -24,6 +24,8 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
     public var bitnamiPreset: String?
     /// Other processes of a multi-component application.
     public var components: [Component]?
+    /// Named resource presets (for a packaging's preset table).
+    public var presets: [String: ContainerProfile]?
     /// The load the numbers are tied to.
     public var load: String
     public var sources: [Source]
@@ -33,7 +35,7 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
     public var path: String = ""
 
     enum CodingKeys: String, CodingKey {
-        case id, title, kind, language, matches, profile, container, vm, category, bitnamiPreset, components, load, sources, body, path
+        case id, title, kind, language, matches, profile, container, vm, category, bitnamiPreset, components, presets, load, sources, body, path
     }
 
     public init(from decoder: any Decoder) throws {
@@ -49,6 +51,7 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
         category = try c.decodeIfPresent(String.self, forKey: .category)
         bitnamiPreset = try c.decodeIfPresent(String.self, forKey: .bitnamiPreset)
         components = try c.decodeIfPresent([Component].self, forKey: .components)
+        presets = try c.decodeIfPresent([String: ContainerProfile].self, forKey: .presets)
         load = try c.decode(String.self, forKey: .load)
         sources = try c.decode([Source].self, forKey: .sources)
         body = try c.decodeIfPresent(String.self, forKey: .body) ?? ""
@@ -88,6 +91,12 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
         public var requests: ResourcePair?
         public var limits: ResourcePair?
         public var replicas: Int?
+
+        public init(requests: ResourcePair?, limits: ResourcePair?, replicas: Int?) {
+            self.requests = requests
+            self.limits = limits
+            self.replicas = replicas
+        }
     }
 
     /// One process of a multi-component application.
@@ -116,7 +125,7 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
         public var citation: String { url ?? [repo, path].compactMap { $0 }.joined(separator: ":") }
     }
 
-    static let kinds: Set<String> = ["runtime", "framework", "datastore", "cache", "queue", "app", "generic"]
+    static let kinds: Set<String> = ["runtime", "framework", "datastore", "cache", "queue", "app", "generic", "reference"]
 
     /// Parses a document; errors name the file and field.
     public static func parse(_ text: String, path: String) throws -> KnowledgeDocument {

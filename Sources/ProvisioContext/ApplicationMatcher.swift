@@ -1,0 +1,100 @@
+import Foundation
+import ProvisioStore
+
+/// Decides whether a request describes a well-known application ("Keycloak identity server
+/// for internal apps") rather than a custom service that merely uses one ("Spring Boot service
+/// that stores carts in MongoDB"), and which of its components.
+///
+/// The application must be named in the declared framework or in the description's subject —
+/// the words before the first connective ("that", "for", "used by", "backed by", ...).
+struct ApplicationMatcher {
+    let documents: [KnowledgeDocument]
+    static let kinds: Set<String> = ["app", "datastore", "cache", "queue"]
+    static let connectives = [
+        " that ", " which ", " who ", " for ", " used ", " backed ", " with ", " to ", " in front of ", " behind ", " on ", " from ",
+        " using ", " stored ", " storing ", " serving ", " where ", " via ", " by ", ", ", "; ", ". ", " - ", " – ",
+    ]
+
+    struct Hit {
+        let doc: KnowledgeDocument
+        let phrase: String
+        let position: Int
+    }
+
+    /// Positions (in characters) where `phrase` occurs in `text` as whole words.
+    static func find(_ phrase: String, in text: String) -> Int? {
+        guard !phrase.isEmpty else { return nil }
+        let pattern = "(^|[^a-z0-9_])" + NSRegularExpression.escapedPattern(for: phrase) + "($|[^a-z0-9_])"
+        guard let r = text.range(of: pattern, options: .regularExpression) else { return nil }
+        return text.distance(from: text.startIndex, to: r.lowerBound)
+    }
+
+    /// The subject of a description: its words up to the first connective.
+    static func subject(of description: String) -> String {
+        let text = " " + description.lowercased() + " "
+        var end = text.endIndex
+        for c in connectives {
+            // Skip a connective in the first two words ("Tiny Go REST service ..." has none there anyway).
+            var search = text.startIndex
+            while let r = text.range(of: c, range: search..<text.endIndex) {
+                if text.distance(from: text.startIndex, to: r.lowerBound) > 3 {
+                    if r.lowerBound < end { end = r.lowerBound }
+                    break
+                }
+                search = r.upperBound
+            }
+        }
+        return String(text[..<end])
+    }
+
+    func match(description: String, framework: String?) -> RetrievedDocument? {
+        let subject = Self.subject(of: description)
+        let full = " " + description.lowercased() + " "
+        // "Spring Boot (AMQP)": what is in parentheses names a library, not the service.
+        let fw = framework.map { " " + $0.lowercased().replacingOccurrences(of: #"\([^)]*\)"#, with: " ", options: .regularExpression) + " " }
+        var hits: [Hit] = []
+        for doc in documents where Self.kinds.contains(doc.kind) {
+            for phrase in doc.matches where phrase.count >= 3 {
+                if let fw, Self.find(phrase, in: fw) != nil {
+                    hits.append(Hit(doc: doc, phrase: phrase, position: -1))
+                } else if let p = Self.find(phrase, in: subject) {
+                    hits.append(Hit(doc: doc, phrase: phrase, position: p))
+                }
+            }
+        }
+        // Earliest wins; at the same place the longer phrase is the more specific name.
+        guard let best = hits.min(by: { ($0.position, -$0.phrase.count, $0.doc.id) < ($1.position, -$1.phrase.count, $1.doc.id) }) else { return nil }
+        let doc = best.doc
+        var container = doc.container
+        var preset = doc.bitnamiPreset
+        var componentName: String?
+        if let components = doc.components, !components.isEmpty {
+            var bestComponent: (KnowledgeDocument.Component, Int, Int)?
+            for c in components {
+                for phrase in c.matches where phrase.count >= 3 {
+                    let pos = Self.find(phrase, in: full) ?? fw.flatMap { Self.find(phrase, in: $0) }.map { _ in -1 }
+                    if let pos, bestComponent == nil || (pos, -phrase.count) < (bestComponent!.1, -bestComponent!.2) {
+                        bestComponent = (c, pos, phrase.count)
+                    }
+                }
+            }
+            if let (c, _, _) = bestComponent {
+                componentName = c.name
+                container = c.container ?? container
+                preset = c.bitnamiPreset ?? (c.container == nil ? preset : nil)
+            }
+        }
+        // Bitnami packaging sets a resources preset instead of the upstream recommendation.
+        var presetUsed: String?
+        if Self.find("bitnami", in: full) != nil, let preset,
+            let table = documents.first(where: { $0.presets?[preset] != nil }), let values = table.presets?[preset]
+        {
+            container = KnowledgeDocument.ContainerProfile(requests: values.requests, limits: values.limits, replicas: container?.replicas)
+            presetUsed = "\(table.id):\(preset)"
+        }
+        return RetrievedDocument(
+            id: doc.id, title: doc.title, role: "application", score: 1, kind: doc.kind, profile: doc.profile, container: container, vm: doc.vm,
+            component: componentName, preset: presetUsed, matchedOn: best.position < 0 ? "framework: \(best.phrase)" : "description: \(best.phrase)",
+            load: doc.load, sources: doc.sources.map(\.citation))
+    }
+}
