@@ -47,7 +47,7 @@ struct ApplicationMatcher {
         return String(text[..<end])
     }
 
-    func match(description: String, framework: String?) -> RetrievedDocument? {
+    func match(description: String, framework: String?, defaultInstall: Bool = false) -> RetrievedDocument? {
         let subject = Self.subject(of: description)
         let full = " " + description.lowercased() + " "
         // "Spring Boot (AMQP)": what is in parentheses names a library, not the service.
@@ -59,6 +59,16 @@ struct ApplicationMatcher {
                     hits.append(Hit(doc: doc, phrase: phrase, position: -1))
                 } else if let p = Self.find(phrase, in: subject) {
                     hits.append(Hit(doc: doc, phrase: phrase, position: p))
+                }
+            }
+        }
+        // A component may be named on its own in the framework ("Relay" of Sentry, "Trivy" of Harbor).
+        if hits.isEmpty, let fw {
+            for doc in documents where Self.kinds.contains(doc.kind) {
+                for c in doc.components ?? [] {
+                    for phrase in c.matches where phrase.count >= 4 && Self.find(phrase, in: fw) != nil {
+                        hits.append(Hit(doc: doc, phrase: phrase, position: -1))
+                    }
                 }
             }
         }
@@ -84,13 +94,15 @@ struct ApplicationMatcher {
                 preset = c.bitnamiPreset ?? (c.container == nil ? preset : nil)
             }
         }
-        // Bitnami packaging sets a resources preset instead of the upstream recommendation.
+        // Bitnami packaging sets a resources preset instead of the upstream recommendation. With no
+        // load given, the packaged default install is the better-founded guess than a production
+        // reference size: it is what the maintainers ship for an unknown load.
         var presetUsed: String?
-        if Self.find("bitnami", in: full) != nil, let preset,
+        if Self.find("bitnami", in: full) != nil || defaultInstall, let preset,
             let table = documents.first(where: { $0.presets?[preset] != nil }), let values = table.presets?[preset]
         {
             container = KnowledgeDocument.ContainerProfile(requests: values.requests, limits: values.limits, replicas: container?.replicas)
-            presetUsed = "\(table.id):\(preset)"
+            presetUsed = "\(table.id):\(preset)" + (Self.find("bitnami", in: full) == nil ? " (default install: no load given)" : "")
         }
         return RetrievedDocument(
             id: doc.id, title: doc.title, role: "application", score: 1, kind: doc.kind, profile: doc.profile, container: container, vm: doc.vm,

@@ -224,14 +224,17 @@ public enum RepoInspector {
         let table: [String: String] = [
             "golang": "go", "node": "javascript", "nodejs": "javascript", "node.js": "javascript", "js": "javascript",
             "ts": "typescript", "py": "python", "python3": "python", "c#": "csharp", "dotnet": "csharp", ".net": "csharp",
-            "cs": "csharp", "asp.net": "csharp", "jvm": "java", "rb": "ruby",
+            "cs": "csharp", "asp.net": "csharp", "jvm": "java", "rb": "ruby", "cpp": "c++", "cplusplus": "c++",
         ]
         return table[s] ?? s
     }
 
     /// Canonical framework names: spring-boot, gin, express, fastapi, django, aspnetcore, rails, ...
     public static func normalizeFramework(_ raw: String) -> String {
-        let s = raw.lowercased().trimmingCharacters(in: .whitespaces)
+        // "gRPC (grpc-java)" → "grpc"; "Django (uWSGI) + Celery" → "django".
+        var s = raw.lowercased().replacingOccurrences(of: #"\([^)]*\)"#, with: " ", options: .regularExpression)
+        if let cut = s.range(of: #"\s(\+|/|&|and|with)\s"#, options: .regularExpression) { s = String(s[..<cut.lowerBound]) }
+        s = s.trimmingCharacters(in: .whitespaces)
         let table: [String: String] = [
             "spring boot": "spring-boot", "springboot": "spring-boot", "spring": "spring-boot", "express.js": "express",
             "expressjs": "express", "nest": "nestjs", "nest.js": "nestjs", "next.js": "nextjs", "next": "nextjs",

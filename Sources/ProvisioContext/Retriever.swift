@@ -18,7 +18,10 @@ struct Retriever {
             }
             let chosen =
                 docs.first { $0.1.matches.contains(term) && (language == nil || $0.1.language == nil || $0.1.language == language) }
-                ?? docs.first { $0.1.id == term || $0.1.id.hasSuffix("-" + term) || $0.1.id.hasPrefix(term + "-") }
+                ?? docs.first { d in
+                    (d.1.id == term || d.1.id.hasSuffix("-" + term) || d.1.id.hasPrefix(term + "-"))
+                        && (language == nil || d.1.language == nil || d.1.language == language)
+                }
             guard let (hit, doc) = chosen, !out.contains(where: { $0.id == doc.id }) else { return chosen != nil }
             out.append(
                 RetrievedDocument(
@@ -51,7 +54,7 @@ struct Retriever {
             }
         }
         // The service may itself be a well-known application ("Keycloak identity server ...").
-        if let app = try ApplicationMatcher(documents: database.allDocumentsCached()).match(description: description, framework: framework) {
+        if let app = try ApplicationMatcher(documents: database.allDocumentsCached()).match(description: description, framework: framework, defaultInstall: profile.peakQps.source == .default && profile.expectedQps.source == .default) {
             out.removeAll { $0.id == app.id }
             out.insert(app, at: 0)
         }

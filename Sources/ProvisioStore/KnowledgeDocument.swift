@@ -34,7 +34,7 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
     /// The file it was read from, relative to the knowledge folder.
     public var path: String = ""
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, title, kind, language, matches, profile, container, vm, category, bitnamiPreset, components, presets, load, sources, body, path
     }
 
@@ -137,6 +137,13 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
             let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" })
         else { throw fail(nil, "missing YAML front matter between --- lines") }
         let front = lines[1..<end].joined(separator: "\n")
+        // Unknown keys are typos that would otherwise be silently ignored.
+        if case .mapping(let m)? = try? Yams.compose(yaml: front) {
+            let allowed = Set(CodingKeys.allCases.map(\.stringValue)).subtracting(["body", "path"])
+            for key in m.keys.compactMap(\.scalar?.string) where !allowed.contains(key) {
+                throw fail(key, "unknown field; allowed: \(allowed.sorted().joined(separator: ", "))")
+            }
+        }
         var doc: KnowledgeDocument
         do {
             doc = try YAMLDecoder().decode(KnowledgeDocument.self, from: front)
