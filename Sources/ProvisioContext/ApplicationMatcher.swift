@@ -1,4 +1,5 @@
 import Foundation
+import ProvisioCore
 import ProvisioStore
 
 /// Decides whether a request describes a well-known application ("Keycloak identity server
@@ -47,16 +48,28 @@ struct ApplicationMatcher {
         return String(text[..<end])
     }
 
+    static func parenthesized(_ text: String) -> [String] {
+        guard let re = try? NSRegularExpression(pattern: #"\(([^)]*)\)"#) else { return [] }
+        let ns = text as NSString
+        return re.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { ns.substring(with: $0.range(at: 1)) }
+    }
+
     func match(description: String, framework: String?, defaultInstall: Bool = false) -> RetrievedDocument? {
         let subject = Self.subject(of: description)
         let full = " " + description.lowercased() + " "
-        // "Spring Boot (AMQP)": what is in parentheses names a library, not the service.
+        // "Spring Boot (AMQP)": a short word in parentheses names a protocol or library, not the
+        // service; a longer name there ("client-go exporter (kube-state-metrics)") still counts.
         let fw = framework.map { " " + $0.lowercased().replacingOccurrences(of: #"\([^)]*\)"#, with: " ", options: .regularExpression) + " " }
+        let aside = framework.map { f in
+            " " + Self.parenthesized(f.lowercased()).joined(separator: " ") + " "
+        }
         var hits: [Hit] = []
         for doc in documents where Self.kinds.contains(doc.kind) {
             for phrase in doc.matches where phrase.count >= 3 {
                 if let fw, Self.find(phrase, in: fw) != nil {
-                    hits.append(Hit(doc: doc, phrase: phrase, position: -1))
+                    hits.append(Hit(doc: doc, phrase: phrase, position: -2))
+                } else if let aside, phrase.count >= 6, Self.find(phrase, in: aside) != nil {
+                    hits.append(Hit(doc: doc, phrase: phrase, position: -2))
                 } else if let p = Self.find(phrase, in: subject) {
                     hits.append(Hit(doc: doc, phrase: phrase, position: p))
                 }
@@ -98,11 +111,12 @@ struct ApplicationMatcher {
         // load given, the packaged default install is the better-founded guess than a production
         // reference size: it is what the maintainers ship for an unknown load.
         var presetUsed: String?
-        if Self.find("bitnami", in: full) != nil || defaultInstall, let preset,
+        let bitnami = Self.find("bitnami", in: full) != nil
+        if bitnami || defaultInstall, let preset,
             let table = documents.first(where: { $0.presets?[preset] != nil }), let values = table.presets?[preset]
         {
             container = KnowledgeDocument.ContainerProfile(requests: values.requests, limits: values.limits, replicas: container?.replicas)
-            presetUsed = "\(table.id):\(preset)" + (Self.find("bitnami", in: full) == nil ? " (default install: no load given)" : "")
+            presetUsed = "\(table.id):\(preset)" + (bitnami ? "" : " (default install: no load given)")
         }
         return RetrievedDocument(
             id: doc.id, title: doc.title, role: "application", score: 1, kind: doc.kind, profile: doc.profile, container: container, vm: doc.vm,

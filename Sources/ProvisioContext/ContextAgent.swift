@@ -92,7 +92,8 @@ public struct ContextAgent: Stage {
         plan.append(PlanStep("route", "\(route.name): \(route.reason)"))
 
         // 4. Retrieval.
-        let retrieved = try Retriever(database: database, enabled: retrieval).retrieve(profile: profile, name: request.metadata.name, description: spec.description, framework: spec.app?.framework, warnings: &warnings)
+        let retrieved = try Retriever(database: database, enabled: retrieval).retrieve(
+            profile: profile, name: request.metadata.name, description: spec.description, framework: spec.app?.framework, warnings: &warnings)
         plan.append(PlanStep("retrieve", retrieved.map { "\($0.role)=\($0.id)" }.joined(separator: ", ")))
         let similar = try database.similarRuns(
             language: profile.language?.value, framework: profile.framework?.value, tier: profile.tier.value, peakQps: profile.peakQps.value,

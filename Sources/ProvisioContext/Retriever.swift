@@ -54,7 +54,9 @@ struct Retriever {
             }
         }
         // The service may itself be a well-known application ("Keycloak identity server ...").
-        if let app = try ApplicationMatcher(documents: database.allDocumentsCached()).match(description: description, framework: framework, defaultInstall: profile.peakQps.source == .default && profile.expectedQps.source == .default) {
+        if let app = try ApplicationMatcher(documents: database.allDocumentsCached()).match(
+            description: description, framework: framework, defaultInstall: profile.peakQps.source == .default && profile.expectedQps.source == .default)
+        {
             out.removeAll { $0.id == app.id }
             out.insert(app, at: 0)
         }

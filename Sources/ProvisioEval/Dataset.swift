@@ -98,9 +98,11 @@ public enum Dataset {
         do {
             return try YAMLDecoder().decode([EvalEntry].self, from: text)
         } catch let DecodingError.keyNotFound(key, ctx) {
-            throw ProvisioError(.configuration, file: path, field: (ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."), "required field is missing")
+            throw ProvisioError(
+                .configuration, file: path, field: (ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."), "required field is missing")
         } catch {
-            throw ProvisioError(.configuration, file: path, "not a sizing dataset (a list of entries with id, category, typical_description, ground_truth): \(error)")
+            throw ProvisioError(
+                .configuration, file: path, "not a sizing dataset (a list of entries with id, category, typical_description, ground_truth): \(error)")
         }
     }
 

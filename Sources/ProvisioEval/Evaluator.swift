@@ -1,7 +1,7 @@
 public import Foundation
+import ProvisioContext
 public import ProvisioCore
 public import ProvisioPipeline
-import ProvisioContext
 import ProvisioPredict
 import ProvisioRefine
 public import ProvisioRequest

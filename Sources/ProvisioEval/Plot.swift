@@ -1,5 +1,5 @@
-import ProvisioCore
 import Foundation
+import ProvisioCore
 
 /// A log-log scatter plot of predicted against true values, one colour per category.
 public enum Plot {
@@ -47,13 +47,15 @@ public enum Plot {
             s += "<text x=\"\(ox + (w - margin) / 2)\" y=\"20\" text-anchor=\"middle\">predicted vs truth, \(escape(label))</text>\n"
             for (e, v, t) in pts {
                 let color = palette[(categories.firstIndex(of: e.category) ?? 0) % palette.count]
-                s += "<circle class=\"point\" data-id=\"\(escape(e.id))\" cx=\"\(x(t))\" cy=\"\(y(v))\" r=\"4\" fill=\"\(color)\" fill-opacity=\"0.75\"><title>\(escape(e.id)): predicted \(Tree.format(v)), truth \(Tree.format(t))</title></circle>\n"
+                s +=
+                    "<circle class=\"point\" data-id=\"\(escape(e.id))\" cx=\"\(x(t))\" cy=\"\(y(v))\" r=\"4\" fill=\"\(color)\" fill-opacity=\"0.75\"><title>\(escape(e.id)): predicted \(Tree.format(v)), truth \(Tree.format(t))</title></circle>\n"
             }
             s += "</g>\n"
         }
         for (i, c) in categories.enumerated() {
             let yy = 40 + i * 18
-            s += "<circle cx=\"\(Int(w * 2 + 50))\" cy=\"\(yy)\" r=\"5\" fill=\"\(palette[i % palette.count])\"/><text x=\"\(Int(w * 2 + 60))\" y=\"\(yy + 4)\">\(escape(c))</text>\n"
+            s +=
+                "<circle cx=\"\(Int(w * 2 + 50))\" cy=\"\(yy)\" r=\"5\" fill=\"\(palette[i % palette.count])\"/><text x=\"\(Int(w * 2 + 60))\" y=\"\(yy + 4)\">\(escape(c))</text>\n"
         }
         return s + "</svg>\n"
     }

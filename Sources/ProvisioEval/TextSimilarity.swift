@@ -1,5 +1,5 @@
-public import ProvisioCore
 import Foundation
+public import ProvisioCore
 
 /// BLEU and key-path F1 between rendered manifests and reference manifests.
 public enum TextSimilarity {
@@ -12,7 +12,10 @@ public enum TextSimilarity {
             if isWord(c) {
                 word.append(c)
             } else {
-                if !word.isEmpty { out.append(word); word = "" }
+                if !word.isEmpty {
+                    out.append(word)
+                    word = ""
+                }
                 if !c.isWhitespace { out.append(String(c)) }
             }
         }

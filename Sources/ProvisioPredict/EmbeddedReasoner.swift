@@ -182,8 +182,11 @@ struct EmbeddedReasoner {
         if container.requests?.memory == nil { say("No memory request given for it; the runtime model gives \(memReq).") }
         let factor = prof.memoryLimitFactor ?? 1.5
         let memLimit = container.limits?.memory ?? MemoryQuantity(bytes: Int64(Double(memReq.bytes) * factor)).roundedUp(toMebibytes: 32)
-        let cpuLimit = container.limits?.cpu ?? max(CPUQuantity(millicores: cpuReq.millicores * 2), prof.startupCpu ?? CPUQuantity(millicores: 0)).roundedUp(to: 50)
-        say("Requests \(cpuReq)/\(memReq); limits \(cpuLimit)/\(memLimit)\(container.limits == nil ? " (derived: memory × \(Self.f(factor)), CPU × 2)" : " as recommended").")
+        let cpuLimit =
+            container.limits?.cpu ?? max(CPUQuantity(millicores: cpuReq.millicores * 2), prof.startupCpu ?? CPUQuantity(millicores: 0)).roundedUp(to: 50)
+        say(
+            "Requests \(cpuReq)/\(memReq); limits \(cpuLimit)/\(memLimit)\(container.limits == nil ? " (derived: memory × \(Self.f(factor)), CPU × 2)" : " as recommended")."
+        )
         var replicas = max(minReplicas, container.replicas ?? 1)
         var hpa: Recommendation.HPA?
         let loadGiven = a.peakQps.source != .default
@@ -192,14 +195,20 @@ struct EmbeddedReasoner {
             let needed = Int((cPeak / (cpuReq.cores * u)).rounded(.up))
             if needed > replicas {
                 hpa = .init(minReplicas: replicas, maxReplicas: needed, targetCPUUtilization: Int(u * 100))
-                say("Load: \(Self.f(a.peakQps.value)) QPS × \(Self.f(cpuMs)) ms = \(Self.f(cPeak)) cores at peak → HPA \(replicas)–\(needed) at \(Int(u * 100))%.")
+                say(
+                    "Load: \(Self.f(a.peakQps.value)) QPS × \(Self.f(cpuMs)) ms = \(Self.f(cPeak)) cores at peak → HPA \(replicas)–\(needed) at \(Int(u * 100))%."
+                )
             }
         } else if !loadGiven {
             assumptions.append("no load given: the recommendation is for the load the source states")
         }
         replicas = max(1, replicas)
         say("Replicas: max(tier minimum \(minReplicas), recommended \(container.replicas ?? 1)) = \(replicas).")
-        return (Recommendation(replicas: replicas, requests: .init(cpu: cpuReq, memory: memReq), limits: .init(cpu: cpuLimit, memory: memLimit), hpa: hpa, pdb: nil, vms: []), 0.8)
+        return (
+            Recommendation(
+                replicas: replicas, requests: .init(cpu: cpuReq, memory: memReq), limits: .init(cpu: cpuLimit, memory: memLimit), hpa: hpa, pdb: nil, vms: []),
+            0.8
+        )
     }
 
     /// The knowledge-route estimate without writing its steps (used to fill gaps).

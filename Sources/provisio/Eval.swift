@@ -38,7 +38,12 @@ struct Eval: AsyncParsableCommand {
                 return result
             }
             var results: [MethodResult] = []
-            results.append(evaluator.constant(name: "constant 100m/128Mi", Sizing(replicas: 1, requests: .init(cpu: CPUQuantity(millicores: 100), memory: MemoryQuantity(bytes: 128 << 20)), limits: .init(cpu: nil, memory: nil))))
+            results.append(
+                evaluator.constant(
+                    name: "constant 100m/128Mi",
+                    Sizing(
+                        replicas: 1, requests: .init(cpu: CPUQuantity(millicores: 100), memory: MemoryQuantity(bytes: 128 << 20)),
+                        limits: .init(cpu: nil, memory: nil))))
             if let presets {
                 for (name, sizing) in try Dataset.loadPresets(path: presets) where ["nano", "micro", "small"].contains(name) {
                     var s = sizing

@@ -65,8 +65,14 @@ import Testing
 
     @Test func bleuAgreesWithSacreBLEU() throws {
         let pairs: [(String, String)] = [
-            ("resources:\n  requests:\n    cpu: 250m\n    memory: 256Mi\n", "resources:\n  requests:\n    cpu: 100m\n    memory: 128Mi\n  limits:\n    memory: 256Mi\n"),
-            ("spec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: a\n", "spec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n        - name: a\n"),
+            (
+                "resources:\n  requests:\n    cpu: 250m\n    memory: 256Mi\n",
+                "resources:\n  requests:\n    cpu: 100m\n    memory: 128Mi\n  limits:\n    memory: 256Mi\n"
+            ),
+            (
+                "spec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: a\n",
+                "spec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n        - name: a\n"
+            ),
             ("kind: Deployment\n", "kind: StatefulSet\nmetadata: {}\n"),
         ]
         let hyps = pairs.map { TextSimilarity.tokens($0.0) }, refs = pairs.map { TextSimilarity.tokens($0.1) }
@@ -148,7 +154,9 @@ import Testing
         let entries = try Dataset.load(path: dir + "/dataset.yaml")
         #expect(entries.count == 3)
         #expect(entries[0].truth.limits.memory == MemoryQuantity(parsing: "256Mi"))
-        var config = PipelineConfig(stateDirectory: dir + "/state", knowledgeDirectory: Self.root + "/knowledge", policiesDirectory: Self.root + "/policies", offline: true, remember: false)
+        var config = PipelineConfig(
+            stateDirectory: dir + "/state", knowledgeDirectory: Self.root + "/knowledge", policiesDirectory: Self.root + "/policies", offline: true,
+            remember: false)
         config.retrieval = true
         let pipeline = try Pipeline(config: config, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
         let result = try await Evaluator(entries: entries).run(name: "provisio", pipeline: pipeline)

@@ -1,0 +1,96 @@
+import ProvisioStore
+import Testing
+
+@testable import ProvisioContext
+
+/// Whether a request names a well-known application, and which of its components.
+@Suite struct ApplicationMatcherTests {
+    static func doc(_ id: String, kind: String = "app", matches: [String], extra: String = "") throws -> KnowledgeDocument {
+        try KnowledgeDocument.parse(
+            """
+            ---
+            id: \(id)
+            title: \(id)
+            kind: \(kind)
+            matches: [\(matches.joined(separator: ", "))]
+            container: {requests: {cpu: 500m, memory: 1Gi}, replicas: 1}
+            \(extra)
+            load: test
+            sources: [{url: "https://example.org"}]
+            ---
+            Test document.
+            """, path: "\(id).md")
+    }
+
+    static let documents: [KnowledgeDocument] = try! [
+        doc("redis", kind: "cache", matches: ["redis", "valkey"], extra: "bitnamiPreset: nano"),
+        doc("rabbitmq", kind: "queue", matches: ["rabbitmq", "amqp"]),
+        doc("mongodb", kind: "datastore", matches: ["mongodb", "mongo"]),
+        doc("prometheus", matches: ["prometheus"]),
+        doc(
+            "prometheus-exporters", matches: ["prometheus exporter", "exporter"],
+            extra: "components:\n  - {name: postgres-exporter, matches: [postgres, postgresql], container: {requests: {cpu: 10m, memory: 32Mi}}}"),
+        doc("kube-state-metrics", matches: ["kube-state-metrics"]),
+        doc(
+            "argo-cd", matches: ["argo cd", "argocd"],
+            extra:
+                "components:\n  - {name: repo-server, matches: [repo server, repository server], container: {requests: {cpu: 10m, memory: 64Mi}}}\n  - {name: dex, matches: [dex], container: {requests: {cpu: 10m, memory: 32Mi}}}"
+        ),
+        doc("sentry", matches: ["sentry"], extra: "components:\n  - {name: relay, matches: [relay], container: {requests: {cpu: 100m, memory: 700Mi}}}"),
+        KnowledgeDocument.parse(
+            """
+            ---
+            id: bitnami-resource-presets
+            title: presets
+            kind: reference
+            matches: [bitnami]
+            presets:
+              nano: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 150m, memory: 192Mi}}
+            load: test
+            sources: [{url: "https://example.org"}]
+            ---
+            Presets.
+            """, path: "bitnami-resource-presets.md"),
+    ]
+
+    @Test(
+        arguments: [
+            ("Spring Boot REST service that manages shopping carts stored in MongoDB.", "Spring Boot", nil, nil),
+            ("Spring Boot worker that consumes shipping messages from RabbitMQ.", "Spring Boot (AMQP)", nil, nil),
+            ("Redis cache used by Argo CD to store rendered manifests.", "Redis", "redis", nil),
+            ("Argo CD repository server that clones Git repos and renders manifests.", "Argo CD", "argo-cd", "repo-server"),
+            ("Prometheus exporter that connects to a PostgreSQL server and exposes metrics.", "postgres_exporter", "prometheus-exporters", "postgres-exporter"),
+            ("Exporter that turns Kubernetes object state into metrics.", "client-go exporter (kube-state-metrics)", "kube-state-metrics", nil),
+            ("Operator-managed Prometheus instance that scrapes ServiceMonitors.", nil, "prometheus", nil),
+            ("Rust ingestion proxy that receives SDK events and forwards them.", "Relay", "sentry", "relay"),
+            ("Go API for orders, 500 QPS, PostgreSQL and Redis behind it.", "gin", nil, nil),
+        ] as [(String, String?, String?, String?)])
+    func recognisesTheServiceNotItsDependencies(description: String, framework: String?, app: String?, component: String?) {
+        let match = ApplicationMatcher(documents: Self.documents).match(description: description, framework: framework)
+        #expect(match?.id == app)
+        #expect(match?.component == component)
+        if app != nil { #expect(match?.role == "application") }
+    }
+
+    @Test func bitnamiPackagingAndUnknownLoadUseThePreset() {
+        let m = ApplicationMatcher(documents: Self.documents)
+        let explicit = m.match(description: "Redis primary (Bitnami packaging) used as a session store.", framework: nil)
+        #expect(explicit?.container?.requests?.memory?.description == "128Mi")
+        #expect(explicit?.preset == "bitnami-resource-presets:nano")
+        let unknownLoad = m.match(description: "Redis primary used as a session store.", framework: nil, defaultInstall: true)
+        #expect(unknownLoad?.container?.requests?.cpu?.description == "100m")
+        #expect(unknownLoad?.preset?.contains("no load given") == true)
+        let withLoad = m.match(description: "Redis primary used as a session store.", framework: nil, defaultInstall: false)
+        #expect(withLoad?.container?.requests?.memory?.description == "1Gi")
+        #expect(withLoad?.preset == nil)
+    }
+
+    @Test(arguments: [
+        ("Redis cache used by Argo CD", " redis cache"),
+        ("Three-node Elasticsearch cluster for full-text search", " three-node elasticsearch cluster"),
+        ("Kibana web UI for searching data", " kibana web ui"),
+    ])
+    func subjectStopsAtTheFirstConnective(description: String, subject: String) {
+        #expect(ApplicationMatcher.subject(of: description) == subject)
+    }
+}
