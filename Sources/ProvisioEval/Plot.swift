@@ -28,12 +28,13 @@ public enum Plot {
             let ox = Double(p) * (w + 20) + margin
             func x(_ v: Double) -> Double { ox + (log10(v) - lo) / (hi - lo) * (w - margin - 10) }
             func y(_ v: Double) -> Double { h - margin + 20 - (log10(v) - lo) / (hi - lo) * (h - margin - 10) }
+            s += "<clipPath id=\"clip\(p)\"><rect x=\"\(Int(ox))\" y=\"30\" width=\"\(Int(w - margin - 10))\" height=\"\(Int(h - margin - 10))\"/></clipPath>\n"
             s += "<g class=\"panel\" data-field=\"\(field)\">\n"
             s += "<rect x=\"\(Int(ox))\" y=\"30\" width=\"\(Int(w - margin - 10))\" height=\"\(Int(h - margin - 10))\" fill=\"none\" stroke=\"#999\"/>\n"
             let a = pow(10, lo), b = pow(10, hi)
             s += "<line x1=\"\(x(a))\" y1=\"\(y(a))\" x2=\"\(x(b))\" y2=\"\(y(b))\" stroke=\"#444\"/>\n"
             for f in [0.5, 2.0] {
-                s += "<line x1=\"\(x(a))\" y1=\"\(y(a * f))\" x2=\"\(x(b / f))\" y2=\"\(y(b))\" stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>\n"
+                s += "<line x1=\"\(x(a))\" y1=\"\(y(a * f))\" x2=\"\(x(b))\" y2=\"\(y(b * f))\" stroke=\"#bbb\" stroke-dasharray=\"4 3\" clip-path=\"url(#clip\(p))\"/>\n"
             }
             var tick = pow(10, lo.rounded(.down))
             while tick <= b {
@@ -44,7 +45,7 @@ public enum Plot {
                 tick *= 10
             }
             s += "<text x=\"\(ox + (w - margin) / 2)\" y=\"\(h + 30)\" text-anchor=\"middle\">truth: \(escape(label))</text>\n"
-            s += "<text x=\"\(ox + (w - margin) / 2)\" y=\"20\" text-anchor=\"middle\">predicted vs truth, \(escape(label))</text>\n"
+            s += "<text x=\"\(ox + (w - margin) / 2)\" y=\"20\" text-anchor=\"middle\">predicted (up) vs truth (across), \(escape(label)); dashed: 2× band</text>\n"
             for (e, v, t) in pts {
                 let color = palette[(categories.firstIndex(of: e.category) ?? 0) % palette.count]
                 s +=
