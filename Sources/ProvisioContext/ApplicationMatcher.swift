@@ -54,7 +54,7 @@ struct ApplicationMatcher {
         return re.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { ns.substring(with: $0.range(at: 1)) }
     }
 
-    func match(description: String, framework: String?, defaultInstall: Bool = false) -> RetrievedDocument? {
+    func match(description: String, framework: String?, defaultInstall: Bool = false, users: Int? = nil, qps: Double? = nil) -> RetrievedDocument? {
         let subject = Self.subject(of: description)
         let full = " " + description.lowercased() + " "
         // "Spring Boot (AMQP)": a short word in parentheses names a protocol or library, not the
@@ -90,6 +90,7 @@ struct ApplicationMatcher {
         let doc = best.doc
         var container = doc.container
         var preset = doc.bitnamiPreset
+        var sizes = doc.sizes
         var componentName: String?
         if let components = doc.components, !components.isEmpty {
             var bestComponent: (KnowledgeDocument.Component, Int, Int)?
@@ -105,6 +106,21 @@ struct ApplicationMatcher {
                 componentName = c.name
                 container = c.container ?? container
                 preset = c.bitnamiPreset ?? (c.container == nil ? preset : nil)
+                sizes = c.sizes ?? (c.container == nil ? sizes : nil)
+            }
+        }
+        // A published size for the stated load beats any default.
+        var sizeUsed: String?
+        if let sizes, !sizes.isEmpty, users != nil || qps != nil {
+            let fits: (KnowledgeDocument.SizeTier) -> Bool = { t in
+                if let u = users, let tu = t.users { return tu >= u }
+                if let q = qps, let tq = t.qps { return tq >= q }
+                return false
+            }
+            let relevant = sizes.filter { (users != nil && $0.users != nil) || (qps != nil && $0.qps != nil) }
+            if let tier = relevant.first(where: fits) ?? relevant.last {
+                container = KnowledgeDocument.ContainerProfile(requests: tier.requests, limits: tier.limits, replicas: tier.replicas ?? container?.replicas)
+                sizeUsed = tier.users.map { "size for up to \($0) users" } ?? tier.qps.map { "size for up to \(Tree.format($0)) QPS" }
             }
         }
         // Bitnami packaging sets a resources preset instead of the upstream recommendation. With no
@@ -112,7 +128,7 @@ struct ApplicationMatcher {
         // reference size: it is what the maintainers ship for an unknown load.
         var presetUsed: String?
         let bitnami = Self.find("bitnami", in: full) != nil
-        if bitnami || defaultInstall, let preset,
+        if sizeUsed == nil, bitnami || defaultInstall, let preset,
             let table = documents.first(where: { $0.presets?[preset] != nil }), let values = table.presets?[preset]
         {
             container = KnowledgeDocument.ContainerProfile(requests: values.requests, limits: values.limits, replicas: container?.replicas)
@@ -120,7 +136,8 @@ struct ApplicationMatcher {
         }
         return RetrievedDocument(
             id: doc.id, title: doc.title, role: "application", score: 1, kind: doc.kind, profile: doc.profile, container: container, vm: doc.vm,
-            component: componentName, preset: presetUsed, matchedOn: best.position < 0 ? "framework: \(best.phrase)" : "description: \(best.phrase)",
+            component: componentName, preset: presetUsed ?? sizeUsed.map { "\(doc.id): \($0)" },
+            matchedOn: best.position < 0 ? "framework: \(best.phrase)" : "description: \(best.phrase)",
             load: doc.load, sources: doc.sources.map(\.citation))
     }
 }

@@ -34,7 +34,8 @@ public enum Plot {
             let a = pow(10, lo), b = pow(10, hi)
             s += "<line x1=\"\(x(a))\" y1=\"\(y(a))\" x2=\"\(x(b))\" y2=\"\(y(b))\" stroke=\"#444\"/>\n"
             for f in [0.5, 2.0] {
-                s += "<line x1=\"\(x(a))\" y1=\"\(y(a * f))\" x2=\"\(x(b))\" y2=\"\(y(b * f))\" stroke=\"#bbb\" stroke-dasharray=\"4 3\" clip-path=\"url(#clip\(p))\"/>\n"
+                s +=
+                    "<line x1=\"\(x(a))\" y1=\"\(y(a * f))\" x2=\"\(x(b))\" y2=\"\(y(b * f))\" stroke=\"#bbb\" stroke-dasharray=\"4 3\" clip-path=\"url(#clip\(p))\"/>\n"
             }
             var tick = pow(10, lo.rounded(.down))
             while tick <= b {
@@ -45,7 +46,8 @@ public enum Plot {
                 tick *= 10
             }
             s += "<text x=\"\(ox + (w - margin) / 2)\" y=\"\(h + 30)\" text-anchor=\"middle\">truth: \(escape(label))</text>\n"
-            s += "<text x=\"\(ox + (w - margin) / 2)\" y=\"20\" text-anchor=\"middle\">predicted (up) vs truth (across), \(escape(label)); dashed: 2× band</text>\n"
+            s +=
+                "<text x=\"\(ox + (w - margin) / 2)\" y=\"20\" text-anchor=\"middle\">predicted (up) vs truth (across), \(escape(label)); dashed: 2× band</text>\n"
             for (e, v, t) in pts {
                 let color = palette[(categories.firstIndex(of: e.category) ?? 0) % palette.count]
                 s +=

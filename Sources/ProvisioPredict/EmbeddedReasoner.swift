@@ -173,7 +173,7 @@ struct EmbeddedReasoner {
         let a = context.appProfile
         citations.append(app.id)
         let what = app.component.map { "\(app.title), component \($0)" } ?? app.title
-        let source = app.preset.map { "the packaging preset \($0)" } ?? "its maintainers' recommendation (\(app.load))"
+        let source = app.preset.map { "the published size \($0)" } ?? "its maintainers' recommendation (\(app.load))"
         say("The service is \(what) (matched on \(app.matchedOn ?? app.id)); sizing starts from \(source).")
         let estimate = fromKnowledgeQuiet(prof: prof, minReplicas: minReplicas, utilization: u)
         let cpuReq = container.requests?.cpu ?? estimate.requests.cpu!

@@ -26,6 +26,8 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
     public var components: [Component]?
     /// Named resource presets (for a packaging's preset table).
     public var presets: [String: ContainerProfile]?
+    /// Published sizes by load (users or requests per second), ascending.
+    public var sizes: [SizeTier]?
     /// The load the numbers are tied to.
     public var load: String
     public var sources: [Source]
@@ -35,7 +37,7 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
     public var path: String = ""
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, title, kind, language, matches, profile, container, vm, category, bitnamiPreset, components, presets, load, sources, body, path
+        case id, title, kind, language, matches, profile, container, vm, category, bitnamiPreset, components, presets, sizes, load, sources, body, path
     }
 
     public init(from decoder: any Decoder) throws {
@@ -52,6 +54,7 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
         bitnamiPreset = try c.decodeIfPresent(String.self, forKey: .bitnamiPreset)
         components = try c.decodeIfPresent([Component].self, forKey: .components)
         presets = try c.decodeIfPresent([String: ContainerProfile].self, forKey: .presets)
+        sizes = try c.decodeIfPresent([SizeTier].self, forKey: .sizes)
         load = try c.decode(String.self, forKey: .load)
         sources = try c.decode([Source].self, forKey: .sources)
         body = try c.decodeIfPresent(String.self, forKey: .body) ?? ""
@@ -105,6 +108,16 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
         public var matches: [String]
         public var container: ContainerProfile?
         public var bitnamiPreset: String?
+        public var sizes: [SizeTier]?
+    }
+
+    /// A published size for a given load: up to `users` users or `qps` requests per second.
+    public struct SizeTier: Sendable, Codable, Hashable {
+        public var users: Int?
+        public var qps: Double?
+        public var requests: ResourcePair?
+        public var limits: ResourcePair?
+        public var replicas: Int?
     }
 
     /// One VM size and the load it carries.
