@@ -164,7 +164,10 @@ import Testing
         #expect(result.bleu != nil && result.bleu! > 0 && result.bleu! <= 100)
         #expect(result.keyPathF1 != nil)
         // The database is recognised as PostgreSQL, not sized as a generic service.
-        #expect(result.predictions["orders-db"]?.requests.memory ?? MemoryQuantity(bytes: 0) >= MemoryQuantity(parsing: "256Mi")!)
+        let db = Evaluator.request(for: entries[2], index: 3)
+        let plan = try await pipeline.plan(path: db.path, loaded: db)
+        #expect(plan.context.retrieved.first { $0.role == "application" }?.id == "postgresql")
+        #expect(plan.draft.citations.contains("postgresql"))
 
         let json = try JSONSerialization.jsonObject(with: Data(Report.predictionsJSON(result, order: entries.map(\.id)).utf8)) as? [String: Any]
         #expect(Set(json?.keys.map { $0 } ?? []) == ["cart-api", "report-worker", "orders-db"])
