@@ -22,12 +22,20 @@ struct ApplicationMatcher {
         let position: Int
     }
 
-    /// Positions (in characters) where `phrase` occurs in `text` as whole words.
+    /// The position (in characters) where `phrase` first occurs in `text` as whole words.
     static func find(_ phrase: String, in text: String) -> Int? {
         guard !phrase.isEmpty else { return nil }
-        let pattern = "(^|[^a-z0-9_])" + NSRegularExpression.escapedPattern(for: phrase) + "($|[^a-z0-9_])"
-        guard let r = text.range(of: pattern, options: .regularExpression) else { return nil }
-        return text.distance(from: text.startIndex, to: r.lowerBound)
+        func isWordChar(_ c: Character) -> Bool { (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" }
+        var search = text.startIndex
+        while let r = text.range(of: phrase, range: search..<text.endIndex) {
+            let before = r.lowerBound == text.startIndex ? nil : text[text.index(before: r.lowerBound)]
+            let after = r.upperBound == text.endIndex ? nil : text[r.upperBound]
+            if (before.map { !isWordChar($0) } ?? true) && (after.map { !isWordChar($0) } ?? true) {
+                return text.distance(from: text.startIndex, to: r.lowerBound)
+            }
+            search = text.index(after: r.lowerBound)
+        }
+        return nil
     }
 
     /// The subject of a description: its words up to the first connective.
