@@ -71,6 +71,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ProvisioGitOps",
+            dependencies: [
+                "CGit2", "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioGit", "ProvisioContext", "ProvisioRefine", "ProvisioRender",
+                "ProvisioPipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ProvisioEval",
             dependencies: [
                 "ProvisioCore", "ProvisioRequest", "ProvisioContext", "ProvisioPredict", "ProvisioRefine", "ProvisioPipeline", "Yams",
@@ -80,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "provisio",
             dependencies: [
-                "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioPipeline", "ProvisioRender", "ProvisioEval",
+                "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioPipeline", "ProvisioRender", "ProvisioEval", "ProvisioGitOps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -97,6 +106,11 @@ let package = Package(
         .testTarget(
             name: "ProvisioRefineTests", dependencies: ["ProvisioRefine", "ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProvisioGitOpsTests",
+            dependencies: ["ProvisioGitOps", "ProvisioPipeline", "ProvisioStore", "ProvisioCore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ProvisioEvalTests",
             dependencies: ["ProvisioEval", "ProvisioPipeline", "ProvisioCore"],

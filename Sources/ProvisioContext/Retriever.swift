@@ -55,7 +55,8 @@ struct Retriever {
         }
         // The service may itself be a well-known application ("Keycloak identity server ...").
         if let app = try ApplicationMatcher(documents: database.allDocumentsCached()).match(
-            description: description, framework: framework, defaultInstall: profile.peakQps.source == .default && profile.expectedQps.source == .default && profile.tier.source == .default,
+            description: description, framework: framework,
+            defaultInstall: profile.peakQps.source == .default && profile.expectedQps.source == .default && profile.tier.source == .default,
             users: profile.concurrentUsers?.value, qps: profile.peakQps.source == .default ? nil : profile.peakQps.value)
         {
             out.removeAll { $0.id == app.id }

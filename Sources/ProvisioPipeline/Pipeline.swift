@@ -104,7 +104,12 @@ public struct Pipeline: Sendable {
     public func plan(path: String, loaded: LoadedRequest? = nil) async throws -> PlanResult {
         let loaded = try loaded ?? RequestLoader().load(path: path)
         let root = Self.root(of: path)
-        let relativePath = Self.relative(path, to: root)
+        let team = try TeamDeployment.load(folder: (path as NSString).deletingLastPathComponent)
+        return try await plan(loaded: loaded, relativePath: Self.relative(path, to: root), root: root, team: team)
+    }
+
+    /// Plans a request already read (from a file or a git blob) at `relativePath` in the repository at `root`.
+    public func plan(loaded: LoadedRequest, relativePath: String, root: String, team: TeamDeployment?) async throws -> PlanResult {
         let folder = (relativePath as NSString).deletingLastPathComponent
         var forContext = loaded
         forContext.path = relativePath
@@ -123,7 +128,6 @@ public struct Pipeline: Sendable {
         contextAgent.retrieval = config.retrieval
         let context = try await timed("context") { try await contextAgent.run(forContext) }
         let draft = try await timed("predict") { try await PredictAgent().run(context) }
-        let team = try TeamDeployment.load(folder: (path as NSString).deletingLastPathComponent)
         let final = try await timed("refine") {
             config.refine
                 ? try await RefineAgent(policy: policy, database: database).run(RefineInput(context: context, draft: draft, team: team))

@@ -45,6 +45,12 @@ public struct TeamDeployment: Sendable, Hashable, Codable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.utf8.count <= 1 << 20 else {
             throw ProvisioError(.io, file: path, "cannot read the team's Deployment (or it is over 1 MiB)")
         }
+        return try parse(text, path: path)
+    }
+
+    /// Parses the team's Deployment from its text; `path` names it in errors.
+    public static func parse(_ text: String, path: String) throws -> TeamDeployment {
+        guard text.utf8.count <= 1 << 20 else { throw ProvisioError(.invalidRequest, file: path, "the team's Deployment is over 1 MiB") }
         if text.range(of: #"(^|\s)[&*][A-Za-z]"#, options: .regularExpression) != nil {
             throw ProvisioError(.invalidRequest, file: path, "YAML anchors and aliases are not allowed")
         }

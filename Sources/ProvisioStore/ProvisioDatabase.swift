@@ -6,7 +6,7 @@ import Synchronization
 /// The one SQLite database under the state directory: the knowledge index, long-term memory of
 /// runs, and (later) per-request reconcile state.
 public final class ProvisioDatabase: Sendable {
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
     let documentCache = Mutex<[KnowledgeDocument]?>(nil)
     /// Where the database lives.
     public let path: String
@@ -71,10 +71,38 @@ public final class ProvisioDatabase: Sendable {
             }
             try db.create(index: "runs_by_language", on: "runs", columns: ["language", "framework"])
         }
+        m.registerMigration("v2-reconcile") { db in
+            try db.create(table: "reconcile_state") { t in
+                t.column("repo", .text).notNull()
+                t.column("branch", .text).notNull()
+                t.column("source", .text).notNull()
+                t.column("updatedAt", .double).notNull()
+                t.primaryKey(["repo", "branch"])
+            }
+            try db.create(table: "request_state") { t in
+                t.column("repo", .text).notNull()
+                t.column("path", .text).notNull()
+                t.column("blob", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("message", .text).notNull()
+                t.column("updatedAt", .double).notNull()
+                t.primaryKey(["repo", "path"])
+            }
+            try db.create(table: "passes") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("repo", .text).notNull()
+                t.column("startedAt", .double).notNull()
+                t.column("seconds", .double).notNull()
+                t.column("source", .text)
+                t.column("commitId", .text)
+                t.column("requests", .integer).notNull()
+                t.column("outcome", .text).notNull()
+            }
+        }
         return m
     }
 
-    private func wrap<T>(_ what: String, _ body: () throws -> T) throws -> T {
+    func wrap<T>(_ what: String, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as ProvisioError { throw error } catch {
             throw ProvisioError(.database, file: path, "\(what) failed: \(error)")
         }
@@ -271,5 +299,80 @@ extension ProvisioDatabase {
         let docs = try allDocuments()
         documentCache.withLock { $0 = docs }
         return docs
+    }
+}
+
+extension ProvisioDatabase {
+    /// The source commit the last successful pass reconciled, for a repository and branch.
+    public func reconciledSource(repo: String, branch: String) throws -> String? {
+        try wrap("reading reconcile state") {
+            try queue.read { db in
+                try String.fetchOne(db, sql: "SELECT source FROM reconcile_state WHERE repo = ? AND branch = ?", arguments: [repo, branch])
+            }
+        }
+    }
+
+    /// What one request's last pass said.
+    public struct RequestState: Sendable, Hashable {
+        public var path: String
+        public var blob: String
+        public var status: String
+        public var message: String
+        public init(path: String, blob: String, status: String, message: String) {
+            self.path = path
+            self.blob = blob
+            self.status = status
+            self.message = message
+        }
+    }
+
+    /// Records a finished pass in one transaction: the new source, each request's state, the pass itself.
+    public func recordPass(
+        repo: String, branch: String, source: String, commit: String?, requests: [RequestState], seconds: Double, outcome: String,
+        at date: Date = Date()
+    ) throws {
+        try wrap("recording the pass") {
+            try queue.write { db in
+                let now = date.timeIntervalSince1970
+                try db.execute(
+                    sql: """
+                        INSERT INTO reconcile_state (repo, branch, source, updatedAt) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(repo, branch) DO UPDATE SET source = excluded.source, updatedAt = excluded.updatedAt
+                        """, arguments: [repo, branch, source, now])
+                for r in requests {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO request_state (repo, path, blob, status, message, updatedAt) VALUES (?, ?, ?, ?, ?, ?)
+                            ON CONFLICT(repo, path) DO UPDATE SET blob = excluded.blob, status = excluded.status,
+                              message = excluded.message, updatedAt = excluded.updatedAt
+                            """, arguments: [repo, r.path, r.blob, r.status, r.message, now])
+                }
+                try db.execute(
+                    sql: "INSERT INTO passes (repo, startedAt, seconds, source, commitId, requests, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [repo, now - seconds, seconds, source, commit, requests.count, outcome])
+            }
+        }
+    }
+
+    /// Records a pass that failed before it could finish (nothing else changes).
+    public func recordFailedPass(repo: String, seconds: Double, outcome: String, at date: Date = Date()) throws {
+        try wrap("recording the pass") {
+            try queue.write { db in
+                try db.execute(
+                    sql: "INSERT INTO passes (repo, startedAt, seconds, source, commitId, requests, outcome) VALUES (?, ?, ?, NULL, NULL, 0, ?)",
+                    arguments: [repo, date.timeIntervalSince1970 - seconds, seconds, outcome])
+            }
+        }
+    }
+
+    /// Each request's last recorded state for a repository, sorted by path.
+    public func requestStates(repo: String) throws -> [RequestState] {
+        try wrap("reading request state") {
+            try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT path, blob, status, message FROM request_state WHERE repo = ? ORDER BY path", arguments: [repo]).map {
+                    RequestState(path: $0["path"], blob: $0["blob"], status: $0["status"], message: $0["message"])
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,296 @@
+import CGit2
+public import Foundation
+import ProvisioCore
+import ProvisioGit
+
+/// One path changed between two commits.
+public struct TreeChange: Sendable, Hashable {
+    public enum Kind: String, Sendable { case added, modified, deleted }
+    public var path: String
+    public var kind: Kind
+    /// The blob id at the new commit (the old one for a deletion).
+    public var blob: String
+}
+
+/// How a push ended.
+public enum PushOutcome: Sendable, Equatable {
+    case pushed
+    /// Someone pushed first; fetch and redo on the new tip.
+    case rejectedNonFastForward
+    /// The server refused the update (a pre-receive hook, branch protection).
+    case refused(String)
+}
+
+/// A bare clone of the team's GitOps repository, read and written through libgit2 without a
+/// working tree: changes become blobs, trees and a commit built on the fetched tip, so a
+/// crash at any point leaves nothing half-written that the next pass could trip over.
+///
+/// Not thread-safe: one instance per reconciler, used from one task at a time.
+public final class GitOpsRepository {
+    public let url: String
+    public let branch: String
+    public let directory: String
+    private var repo: OpaquePointer?
+
+    var remoteRef: String { "refs/remotes/origin/\(branch)" }
+    var localRef: String { "refs/heads/\(branch)" }
+
+    /// Opens the clone at `directory`, creating it (bare) from `url` if needed.
+    public init(url: String, branch: String, directory: String) throws {
+        GitLibrary.initialize()
+        self.url = url
+        self.branch = branch
+        self.directory = directory
+        if FileManager.default.fileExists(atPath: directory + "/HEAD") {
+            guard git_repository_open_bare(&repo, directory) == 0 else { throw Self.error("cannot open \(directory)") }
+            var remote: OpaquePointer?
+            if git_remote_lookup(&remote, repo, "origin") == 0 {
+                git_remote_free(remote)
+                git_remote_set_url(repo, "origin", url)
+            }
+        } else {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            guard git_repository_init(&repo, directory, 1) == 0 else { throw Self.error("cannot create \(directory)") }
+            var remote: OpaquePointer?
+            let spec = "+refs/heads/\(branch):refs/remotes/origin/\(branch)"
+            guard git_remote_create_with_fetchspec(&remote, repo, "origin", url, spec) == 0 else { throw Self.error("cannot add the remote") }
+            git_remote_free(remote)
+        }
+    }
+
+    deinit { git_repository_free(repo) }
+
+    static func error(_ what: String) -> ProvisioError {
+        let detail = git_error_last().flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "unknown error"
+        return ProvisioError(.git, "\(what): \(Redactor.scrub(detail))")
+    }
+
+    static func hex(_ oid: UnsafePointer<git_oid>) -> String {
+        var buffer = [CChar](repeating: 0, count: 41)
+        git_oid_tostr(&buffer, 41, oid)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func oid(_ hex: String) throws -> git_oid {
+        var oid = git_oid()
+        guard git_oid_fromstr(&oid, hex) == 0 else { throw ProvisioError(.git, "'\(hex)' is not a commit id") }
+        return oid
+    }
+
+    /// Fetches the branch; returns the remote tip's commit id, or nil when the branch does not exist yet.
+    @discardableResult
+    public func fetch() throws -> String? {
+        var remote: OpaquePointer?
+        guard git_remote_lookup(&remote, repo, "origin") == 0 else { throw Self.error("no remote") }
+        defer { git_remote_free(remote) }
+        var options = git_fetch_options()
+        git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
+        options.prune = GIT_FETCH_PRUNE
+        let spec = "+refs/heads/\(branch):refs/remotes/origin/\(branch)"
+        let rc = spec.withCString { cSpec -> Int32 in
+            var p: UnsafeMutablePointer<CChar>? = UnsafeMutablePointer(mutating: cSpec)
+            return withUnsafeMutablePointer(to: &p) { pp in
+                var specs = git_strarray(strings: pp, count: 1)
+                return git_remote_fetch(remote, &specs, &options, nil)
+            }
+        }
+        guard rc == 0 else { throw Self.error("cannot fetch \(Redactor.scrub(url))") }
+        return try resolve(remoteRef)
+    }
+
+    /// The commit a reference points to, or nil when it does not exist.
+    public func resolve(_ ref: String) throws -> String? {
+        var oid = git_oid()
+        let rc = git_reference_name_to_id(&oid, repo, ref)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        guard rc == 0 else { throw Self.error("cannot resolve \(ref)") }
+        return Self.hex(&oid)
+    }
+
+    private func tree(of commit: String) throws -> OpaquePointer {
+        var oid = try Self.oid(commit)
+        var c: OpaquePointer?
+        guard git_commit_lookup(&c, repo, &oid) == 0 else { throw Self.error("no commit \(commit)") }
+        defer { git_commit_free(c) }
+        var t: OpaquePointer?
+        guard git_commit_tree(&t, c) == 0, let t else { throw Self.error("no tree for \(commit)") }
+        return t
+    }
+
+    final class Collector: @unchecked Sendable {
+        var items: [(String, String)] = []
+    }
+
+    /// Every blob path in a commit (with its blob id) that `include` accepts.
+    public func files(at commit: String, include: (String) -> Bool) throws -> [(path: String, blob: String)] {
+        let t = try tree(of: commit)
+        defer { git_tree_free(t) }
+        let collector = Collector()
+        let payload = Unmanaged.passRetained(collector)
+        defer { payload.release() }
+        git_tree_walk(
+            t, GIT_TREEWALK_PRE,
+            { root, entry, payload in
+                guard let entry, let payload, git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return 0 }
+                let c = Unmanaged<Collector>.fromOpaque(payload).takeUnretainedValue()
+                let path = (root.map { String(cString: $0) } ?? "") + String(cString: git_tree_entry_name(entry))
+                c.items.append((path, GitOpsRepository.hex(git_tree_entry_id(entry))))
+                return 0
+            }, payload.toOpaque())
+        return collector.items.filter { include($0.0) }.map { (path: $0.0, blob: $0.1) }
+    }
+
+    /// Paths that differ between two commits (`from` nil: everything in `to` is added).
+    public func changes(from: String?, to: String) throws -> [TreeChange] {
+        guard let from else { return try files(at: to, include: { _ in true }).map { TreeChange(path: $0.path, kind: .added, blob: $0.blob) } }
+        let a = try tree(of: from), b = try tree(of: to)
+        defer {
+            git_tree_free(a)
+            git_tree_free(b)
+        }
+        var diff: OpaquePointer?
+        guard git_diff_tree_to_tree(&diff, repo, a, b, nil) == 0 else { throw Self.error("cannot diff \(from)..\(to)") }
+        defer { git_diff_free(diff) }
+        var out: [TreeChange] = []
+        for i in 0..<git_diff_num_deltas(diff) {
+            guard let d = git_diff_get_delta(diff, i)?.pointee else { continue }
+            switch d.status {
+            case GIT_DELTA_ADDED:
+                out.append(.init(path: String(cString: d.new_file.path), kind: .added, blob: withUnsafePointer(to: d.new_file.id) { Self.hex($0) }))
+            case GIT_DELTA_MODIFIED:
+                out.append(.init(path: String(cString: d.new_file.path), kind: .modified, blob: withUnsafePointer(to: d.new_file.id) { Self.hex($0) }))
+            case GIT_DELTA_DELETED:
+                out.append(.init(path: String(cString: d.old_file.path), kind: .deleted, blob: withUnsafePointer(to: d.old_file.id) { Self.hex($0) }))
+            default: break
+            }
+        }
+        return out
+    }
+
+    /// The bytes of a blob, capped at `limit`.
+    public func blob(_ id: String, limit: Int = 1 << 20) throws -> [UInt8] {
+        var oid = try Self.oid(id)
+        var b: OpaquePointer?
+        guard git_blob_lookup(&b, repo, &oid) == 0 else { throw Self.error("no blob \(id)") }
+        defer { git_blob_free(b) }
+        let size = Int(git_blob_rawsize(b))
+        guard size <= limit else { throw ProvisioError(.invalidRequest, "the file is \(size) bytes; the limit is \(limit)") }
+        guard size > 0, let raw = git_blob_rawcontent(b) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: raw, count: size))
+    }
+
+    /// The bytes of `path` at `commit`, or nil when it does not exist there.
+    public func file(_ path: String, at commit: String) throws -> [UInt8]? {
+        let t = try tree(of: commit)
+        defer { git_tree_free(t) }
+        var entry: OpaquePointer?
+        guard git_tree_entry_bypath(&entry, t, path) == 0 else { return nil }
+        defer { git_tree_entry_free(entry) }
+        guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
+        return try blob(Self.hex(git_tree_entry_id(entry)))
+    }
+
+    /// Writes a commit on top of `parent` that sets each path to its contents (nil removes it).
+    /// Returns nil when the resulting tree is the parent's: there is nothing to commit.
+    public func commit(parent: String, writes: [String: [UInt8]?], message: String, name: String, email: String, date: Date = Date()) throws -> String? {
+        let base = try tree(of: parent)
+        defer { git_tree_free(base) }
+        var index: OpaquePointer?
+        guard git_index_new(&index) == 0 else { throw Self.error("cannot create an index") }
+        defer { git_index_free(index) }
+        guard git_index_read_tree(index, base) == 0 else { throw Self.error("cannot read the tree") }
+        for (path, contents) in writes.sorted(by: { $0.key < $1.key }) {
+            if let contents {
+                // Write the blob, then point an index entry at it (the index is in memory only).
+                var blobId = git_oid()
+                let written = contents.withUnsafeBytes { git_blob_create_from_buffer(&blobId, repo, $0.baseAddress, contents.count) }
+                guard written == 0 else { throw Self.error("cannot write \(path)") }
+                var entry = git_index_entry()
+                entry.mode = UInt32(GIT_FILEMODE_BLOB.rawValue)
+                entry.id = blobId
+                entry.file_size = UInt32(truncatingIfNeeded: contents.count)
+                let rc = path.withCString { cPath -> Int32 in
+                    entry.path = cPath
+                    return git_index_add(index, &entry)
+                }
+                guard rc == 0 else { throw Self.error("cannot stage \(path)") }
+            } else {
+                // Removing a path that is not there is fine.
+                _ = git_index_remove_bypath(index, path)
+            }
+        }
+        var treeId = git_oid()
+        guard git_index_write_tree_to(&treeId, index, repo) == 0 else { throw Self.error("cannot write the tree") }
+        if git_oid_equal(&treeId, git_tree_id(base)) != 0 { return nil }
+        var newTree: OpaquePointer?
+        guard git_tree_lookup(&newTree, repo, &treeId) == 0 else { throw Self.error("cannot read the new tree") }
+        defer { git_tree_free(newTree) }
+        var parentId = try Self.oid(parent)
+        var parentCommit: OpaquePointer?
+        guard git_commit_lookup(&parentCommit, repo, &parentId) == 0 else { throw Self.error("no parent commit") }
+        defer { git_commit_free(parentCommit) }
+        var signature: UnsafeMutablePointer<git_signature>?
+        guard git_signature_new(&signature, name, email, git_time_t(date.timeIntervalSince1970), 0) == 0 else { throw Self.error("bad bot identity") }
+        defer { git_signature_free(signature) }
+        var commitId = git_oid()
+        var parents: [OpaquePointer?] = [parentCommit]
+        let rc = parents.withUnsafeMutableBufferPointer { buf in
+            git_commit_create(&commitId, repo, nil, signature, signature, "UTF-8", message, newTree, 1, buf.baseAddress)
+        }
+        guard rc == 0 else { throw Self.error("cannot create the commit") }
+        let hex = Self.hex(&commitId)
+        // The local branch records the commit until it is pushed.
+        var ref: OpaquePointer?
+        guard git_reference_create(&ref, repo, localRef, &commitId, 1, "provisio: commit") == 0 else { throw Self.error("cannot update \(localRef)") }
+        git_reference_free(ref)
+        return hex
+    }
+
+    final class PushState: @unchecked Sendable {
+        var refusal: String?
+    }
+
+    /// Pushes `commit` to the branch, never forcing.
+    public func push(_ commit: String) throws -> PushOutcome {
+        var remote: OpaquePointer?
+        guard git_remote_lookup(&remote, repo, "origin") == 0 else { throw Self.error("no remote") }
+        defer { git_remote_free(remote) }
+        var id = try Self.oid(commit)
+        var ref: OpaquePointer?
+        guard git_reference_create(&ref, repo, localRef, &id, 1, "provisio: push") == 0 else { throw Self.error("cannot update \(localRef)") }
+        git_reference_free(ref)
+        var options = git_push_options()
+        git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION))
+        let state = PushState()
+        let payload = Unmanaged.passRetained(state)
+        defer { payload.release() }
+        options.callbacks.payload = payload.toOpaque()
+        // A server-side refusal arrives only here; git_remote_push itself returns 0.
+        options.callbacks.push_update_reference = { _, status, payload in
+            if let status, let payload {
+                Unmanaged<PushState>.fromOpaque(payload).takeUnretainedValue().refusal = String(cString: status)
+            }
+            return 0
+        }
+        let spec = "\(localRef):\(localRef)"
+        let rc = spec.withCString { cSpec -> Int32 in
+            var p: UnsafeMutablePointer<CChar>? = UnsafeMutablePointer(mutating: cSpec)
+            return withUnsafeMutablePointer(to: &p) { pp in
+                var specs = git_strarray(strings: pp, count: 1)
+                return git_remote_push(remote, &specs, &options)
+            }
+        }
+        if rc == GIT_ENONFASTFORWARD.rawValue { return .rejectedNonFastForward }
+        if rc != 0 {
+            let message = git_error_last().flatMap { $0.pointee.message.map { String(cString: $0) } } ?? ""
+            // Local transports report a stale tip as a generic error mentioning fast-forward.
+            if message.contains("fast-forward") || message.contains("fast forward") { return .rejectedNonFastForward }
+            throw ProvisioError(.git, "push to \(Redactor.scrub(url)) failed: \(Redactor.scrub(message))")
+        }
+        if let refusal = state.refusal {
+            if refusal.contains("fast-forward") || refusal.contains("fetch first") { return .rejectedNonFastForward }
+            return .refused(Redactor.scrub(refusal))
+        }
+        return .pushed
+    }
+}

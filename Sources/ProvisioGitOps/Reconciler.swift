@@ -1,0 +1,199 @@
+import Foundation
+public import Logging
+import ProvisioContext
+import ProvisioCore
+public import ProvisioPipeline
+import ProvisioRefine
+import ProvisioRender
+import ProvisioRequest
+public import ProvisioStore
+
+/// Which repository and branch to reconcile, and how.
+public struct ReconcileConfig: Sendable {
+    public var repo: String
+    public var branch: String
+    /// Paths that are requests ("**/provision.yaml").
+    public var requestGlob: String
+    /// Remove a deleted request's generated files.
+    public var prune: Bool
+    public var botName: String
+    public var botEmail: String
+    /// Attempts of one pass when a push loses a race.
+    public var maxPushAttempts: Int
+
+    public init(
+        repo: String, branch: String = "main", requestGlob: String = "**/provision.yaml", prune: Bool = true, botName: String = "provisio",
+        botEmail: String = "provisio@localhost", maxPushAttempts: Int = 5
+    ) {
+        self.repo = repo
+        self.branch = branch
+        self.requestGlob = requestGlob
+        self.prune = prune
+        self.botName = botName
+        self.botEmail = botEmail
+        self.maxPushAttempts = maxPushAttempts
+    }
+}
+
+/// What one pass did.
+public struct PassResult: Sendable {
+    /// The remote tip the pass sized from.
+    public var source: String?
+    /// The commit pushed, if any.
+    public var commit: String?
+    public var requests: [ProvisioDatabase.RequestState]
+    /// Pushes that lost a race and were redone.
+    public var pushRetries: Int
+}
+
+/// One reconcile pass: fetch, find the requests that changed since the last reconciled
+/// commit (a tree diff, never a scan), size them, write one commit on the fetched tip, push.
+///
+/// State advances only after a successful push, so a pass stopped at any point is simply
+/// redone by the next one; identical inputs render identical bytes, so a redo that finds its
+/// own work already pushed commits nothing.
+public final class Reconciler {
+    public let config: ReconcileConfig
+    public let pipeline: Pipeline
+    public let repository: GitOpsRepository
+    let logger: Logger
+    /// Called after the commit is written and before it is pushed (tests inject races and crashes here).
+    public var beforePush: (() throws -> Void)?
+
+    public init(config: ReconcileConfig, pipeline: Pipeline, logger: Logger) throws {
+        self.config = config
+        self.pipeline = pipeline
+        self.logger = logger
+        let key = Digest.fnv(Array("\(Redactor.scrub(config.repo))#\(config.branch)".utf8))
+        repository = try GitOpsRepository(
+            url: config.repo, branch: config.branch, directory: (pipeline.config.stateDirectory as NSString).appendingPathComponent("gitops/\(key)"))
+    }
+
+    var repoKey: String { Redactor.scrub(config.repo) }
+
+    /// Runs one pass.
+    public func reconcileOnce() async throws -> PassResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        func seconds() -> Double {
+            let d = clock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+        var retries = 0
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                guard let tip = try repository.fetch() else {
+                    logger.info("branch does not exist yet", metadata: ["repo": "\(repoKey)", "branch": "\(config.branch)"])
+                    return PassResult(source: nil, commit: nil, requests: [], pushRetries: retries)
+                }
+                let last = try pipeline.database.reconciledSource(repo: repoKey, branch: config.branch)
+                if last == tip {
+                    return PassResult(source: tip, commit: nil, requests: [], pushRetries: retries)
+                }
+                let (writes, states) = try await render(from: last, to: tip)
+                var message = ""
+                let commit = try repository.commit(
+                    parent: tip, writes: writes, message: commitMessage(states, source: tip, message: &message), name: config.botName,
+                    email: config.botEmail)
+                guard let commit else {
+                    try pipeline.database.recordPass(
+                        repo: repoKey, branch: config.branch, source: tip, commit: nil, requests: states, seconds: seconds(), outcome: "unchanged")
+                    logger.info("pass found nothing to change", metadata: ["repo": "\(repoKey)", "source": "\(tip)"])
+                    return PassResult(source: tip, commit: nil, requests: states, pushRetries: retries)
+                }
+                try beforePush?()
+                switch try repository.push(commit) {
+                case .pushed:
+                    try pipeline.database.recordPass(
+                        repo: repoKey, branch: config.branch, source: tip, commit: commit, requests: states, seconds: seconds(), outcome: "pushed")
+                    logger.info("pass pushed", metadata: ["repo": "\(repoKey)", "commit": "\(commit)", "requests": "\(states.count)"])
+                    return PassResult(source: tip, commit: commit, requests: states, pushRetries: retries)
+                case .rejectedNonFastForward:
+                    retries += 1
+                    logger.info("push lost a race; redoing on the new tip", metadata: ["repo": "\(repoKey)", "attempt": "\(attempt)"])
+                    guard attempt < config.maxPushAttempts else {
+                        throw ProvisioError(.git, "the branch kept moving: \(attempt) pushes were rejected as non-fast-forward; the next pass retries")
+                    }
+                    try await Task.sleep(for: .milliseconds(100 << min(attempt, 5)))
+                case .refused(let reason):
+                    throw ProvisioError(.git, "the remote refused the push (\(reason)); nothing was lost, the next pass retries")
+                }
+            } catch {
+                try? pipeline.database.recordFailedPass(repo: repoKey, seconds: seconds(), outcome: "error")
+                throw error
+            }
+        }
+    }
+
+    func commitMessage(_ states: [ProvisioDatabase.RequestState], source: String, message: inout String) -> String {
+        let names = states.map { ($0.path as NSString).deletingLastPathComponent.split(separator: "/").last.map(String.init) ?? $0.path }
+        var subject = "provisio: size " + names.prefix(3).joined(separator: ", ")
+        if names.count > 3 { subject += " and \(names.count - 3) more" }
+        if names.isEmpty { subject = "provisio: prune generated files" }
+        var body = states.map { "- \($0.path): \($0.status) — \($0.message)" }.joined(separator: "\n")
+        if !body.isEmpty { body += "\n" }
+        let trailers = states.map { "Provisio-Request: \($0.path)@\($0.blob)" }.joined(separator: "\n")
+        message = "\(subject)\n\n\(body)\n\(trailers)\(trailers.isEmpty ? "" : "\n")Provisio-Source: \(source)\n"
+        return message
+    }
+
+    /// The files to write for every request that changed between `last` and `tip`.
+    func render(from last: String?, to tip: String) async throws -> ([String: [UInt8]?], [ProvisioDatabase.RequestState]) {
+        let changes = try repository.changes(from: last, to: tip).filter { Glob.matches(config.requestGlob, $0.path) }
+        var writes: [String: [UInt8]?] = [:]
+        var states: [ProvisioDatabase.RequestState] = []
+        let root = (pipeline.config.stateDirectory as NSString).appendingPathComponent("worktree-unused")
+        for change in changes.sorted(by: { $0.path < $1.path }) {
+            let folder = (change.path as NSString).deletingLastPathComponent
+            let generated = Renderer.generatedFolder(folder)
+            if change.kind == .deleted {
+                guard config.prune else { continue }
+                // Everything the request produced: its generated folder, tfvars and Ansible files.
+                var name: String?
+                if let old = try? repository.blob(change.blob), let loaded = try? RequestLoader().load(bytes: old, path: change.path) {
+                    name = loaded.request.metadata.name
+                }
+                let owned = try repository.files(at: tip) { p in
+                    p.hasPrefix(generated + "/")
+                        || (name.map { n in p == "proxmox/\(n).auto.tfvars.json" || p == "ansible/inventory/\(n).yml" || p.hasPrefix("ansible/host_vars/\(n)-")
+                        } ?? false)
+                }
+                for f in owned { writes[f.path] = .some(nil) }
+                states.append(.init(path: change.path, blob: change.blob, status: "pruned", message: "request deleted; generated files removed"))
+                continue
+            }
+            do {
+                let bytes = try repository.blob(change.blob)
+                let loaded = try RequestLoader().load(bytes: bytes, path: change.path)
+                let team = try repository.file(folder.isEmpty ? "deployment.yaml" : "\(folder)/deployment.yaml", at: tip).map {
+                    try TeamDeployment.parse(String(decoding: $0, as: UTF8.self), path: "\(folder)/deployment.yaml")
+                }
+                let result = try await pipeline.plan(loaded: loaded, relativePath: change.path, root: root, team: team)
+                // Files of a previous render that this one no longer produces go away.
+                let fresh = Set(result.files.map(\.path))
+                for old in try repository.files(at: tip, include: { $0.hasPrefix(generated + "/") }) where !fresh.contains(old.path) {
+                    writes[old.path] = .some(nil)
+                }
+                for f in result.files { writes[f.path] = Array(f.contents.utf8) }
+                let status = result.final.status == "approved" ? "ok" : result.final.status == "rejected" ? "error" : "needs-review"
+                states.append(.init(path: change.path, blob: change.blob, status: status, message: result.final.recommendation.summary))
+            } catch {
+                // The request is wrong: say so where the team looks, and keep sizing the others.
+                let message = (error as? ProvisioErrors)?.description ?? (error as? ProvisioError)?.description ?? String(describing: error)
+                writes["\(generated)/status.yaml"] = Array(
+                    Tree.object([
+                        ("apiVersion", .string("provisio/v1alpha1")), ("kind", .string("ProvisionStatus")), ("request", .string(change.path)),
+                        ("digest", .string(change.blob)), ("status", .string("error")), ("message", .string(Redactor.scrub(message))),
+                    ]).yaml().utf8)
+                states.append(
+                    .init(
+                        path: change.path, blob: change.blob, status: "error",
+                        message: Redactor.scrub(message).split(separator: "\n").first.map(String.init) ?? "invalid"))
+                logger.warning("request invalid", metadata: ["request.path": "\(change.path)"])
+            }
+        }
+        return (writes, states)
+    }
+}

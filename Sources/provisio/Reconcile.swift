@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import ProvisioCore
+import ProvisioGitOps
+import ProvisioPipeline
+
+/// `provisio reconcile --once`: one pass over a GitOps repository.
+struct Reconcile: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Size the requests that changed in a GitOps repository, commit the generated files once, push.",
+        discussion: "Needs --once (the long-running daemon is `provisio run`, not part of this version).")
+
+    @Flag(help: "Do one pass and exit.") var once = false
+    @Option(help: "The GitOps repository (https URL, ssh, or a local path).") var repo: String
+    @Option(help: "Branch to reconcile.") var branch = "main"
+    @Option(help: "Glob of request files.") var requests = "**/provision.yaml"
+    @Flag(help: "Keep the generated files of deleted requests.") var noPrune = false
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        guard once else { throw ValidationError("pass --once: provisio reconcile does one pass (the daemon is not part of this version)") }
+        let code = await guarded {
+            let pipeline = try Pipeline(config: try common.config(), logger: common.logger())
+            let reconciler = try Reconciler(
+                config: ReconcileConfig(repo: repo, branch: branch, requestGlob: requests, prune: !noPrune), pipeline: pipeline, logger: common.logger())
+            let result = try await reconciler.reconcileOnce()
+            for r in result.requests { print("\(r.status.padding(toLength: 12, withPad: " ", startingAt: 0)) \(r.path): \(r.message)") }
+            if let commit = result.commit {
+                print("pushed \(commit) (from \(result.source ?? "-"), \(result.pushRetries) retries)")
+            } else {
+                print("nothing to commit\(result.source.map { " at \($0)" } ?? "")")
+            }
+            return result.requests.contains { $0.status == "error" } ? 1 : 0
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
