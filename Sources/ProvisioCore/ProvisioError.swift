@@ -90,3 +90,18 @@ public enum Redactor {
         return out
     }
 }
+
+extension ProvisioError {
+    /// Turns a `DecodingError` from reading `file` into an error that names the field.
+    public static func decoding(_ error: any Error, code: Code, file: String, what: String) -> ProvisioError {
+        func path(_ p: [any CodingKey]) -> String { p.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case DecodingError.keyNotFound(let key, let ctx):
+            return ProvisioError(code, file: file, field: path(ctx.codingPath + [key]), "required field is missing")
+        case DecodingError.dataCorrupted(let ctx): return ProvisioError(code, file: file, field: path(ctx.codingPath), ctx.debugDescription)
+        case DecodingError.typeMismatch(_, let ctx): return ProvisioError(code, file: file, field: path(ctx.codingPath), "wrong type: \(ctx.debugDescription)")
+        case DecodingError.valueNotFound(_, let ctx): return ProvisioError(code, file: file, field: path(ctx.codingPath), "value is missing")
+        default: return ProvisioError(code, file: file, "not \(what): \(error)")
+        }
+    }
+}

@@ -97,12 +97,9 @@ public enum Dataset {
         guard text.utf8.count <= 32 << 20 else { throw ProvisioError(.io, file: path, "the dataset is larger than 32 MiB") }
         do {
             return try YAMLDecoder().decode([EvalEntry].self, from: text)
-        } catch let DecodingError.keyNotFound(key, ctx) {
-            throw ProvisioError(
-                .configuration, file: path, field: (ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."), "required field is missing")
         } catch {
-            throw ProvisioError(
-                .configuration, file: path, "not a sizing dataset (a list of entries with id, category, typical_description, ground_truth): \(error)")
+            throw ProvisioError.decoding(
+                error, code: .configuration, file: path, what: "a sizing dataset (a list of entries with id, category, typical_description, ground_truth)")
         }
     }
 

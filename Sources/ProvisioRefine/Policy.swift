@@ -81,15 +81,8 @@ public struct Policy: Codable, Sendable, Hashable {
                 throw ProvisioError(.invalidPolicy, file: path, "YAML anchors and aliases are not allowed in policies")
             }
             let file: File
-            do { file = try YAMLDecoder().decode(File.self, from: text) } catch let DecodingError.keyNotFound(key, ctx) {
-                throw ProvisioError(
-                    .invalidPolicy, file: path, field: (ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."), "required field is missing")
-            } catch let DecodingError.dataCorrupted(ctx) {
-                throw ProvisioError(.invalidPolicy, file: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), ctx.debugDescription)
-            } catch let DecodingError.typeMismatch(_, ctx) {
-                throw ProvisioError(.invalidPolicy, file: path, field: ctx.codingPath.map(\.stringValue).joined(separator: "."), "wrong type")
-            } catch {
-                throw ProvisioError(.invalidPolicy, file: path, "not a SizingPolicy: \(error)")
+            do { file = try YAMLDecoder().decode(File.self, from: text) } catch {
+                throw ProvisioError.decoding(error, code: .invalidPolicy, file: path, what: "a SizingPolicy")
             }
             guard file.kind == "SizingPolicy" else { throw ProvisioError(.invalidPolicy, file: path, field: "kind", "must be SizingPolicy") }
             for (k, v) in file.spec.tiers ?? [:] {

@@ -160,14 +160,8 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
         var doc: KnowledgeDocument
         do {
             doc = try YAMLDecoder().decode(KnowledgeDocument.self, from: front)
-        } catch let DecodingError.keyNotFound(key, ctx) {
-            throw fail((ctx.codingPath + [key]).map(\.stringValue).joined(separator: "."), "required field is missing")
-        } catch let DecodingError.dataCorrupted(ctx) {
-            throw fail(ctx.codingPath.map(\.stringValue).joined(separator: "."), ctx.debugDescription)
-        } catch let DecodingError.typeMismatch(_, ctx) {
-            throw fail(ctx.codingPath.map(\.stringValue).joined(separator: "."), "wrong type: \(ctx.debugDescription)")
         } catch {
-            throw fail(nil, "cannot read the front matter: \(error)")
+            throw ProvisioError.decoding(error, code: .invalidKnowledge, file: path, what: "knowledge front matter")
         }
         doc.body = lines[(end + 1)...].joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         doc.path = path
