@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 import ProvisioContext
-public import ProvisioCore
+import ProvisioCore
 public import ProvisioPipeline
 import ProvisioPredict
 import ProvisioRefine

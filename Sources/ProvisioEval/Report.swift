@@ -1,5 +1,5 @@
-public import Foundation
-public import ProvisioCore
+import Foundation
+import ProvisioCore
 
 /// Tables, predictions.json and the SVG plot of an evaluation.
 public enum Report {
