@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Adapters to outside systems.
@@ -80,6 +83,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ProvisioDaemon",
+            dependencies: [
+                "ProvisioCore", "ProvisioPipeline", "ProvisioGitOps", "Yams",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ProvisioEval",
             dependencies: [
                 "ProvisioCore", "ProvisioRequest", "ProvisioContext", "ProvisioPredict", "ProvisioRefine", "ProvisioPipeline", "Yams",
@@ -89,7 +103,8 @@ let package = Package(
         .executableTarget(
             name: "provisio",
             dependencies: [
-                "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioPipeline", "ProvisioRender", "ProvisioEval", "ProvisioGitOps",
+                "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioPipeline", "ProvisioRender", "ProvisioEval", "ProvisioGitOps", "ProvisioDaemon",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -106,9 +121,23 @@ let package = Package(
         .testTarget(
             name: "ProvisioRefineTests", dependencies: ["ProvisioRefine", "ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"],
             swiftSettings: swiftSettings),
+        .target(
+            name: "ProvisioTestSupport",
+            dependencies: ["ProvisioGitOps", "ProvisioPipeline", "ProvisioCore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/ProvisioTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ProvisioGitOpsTests",
-            dependencies: ["ProvisioGitOps", "ProvisioPipeline", "ProvisioStore", "ProvisioCore"],
+            dependencies: ["ProvisioGitOps", "ProvisioPipeline", "ProvisioStore", "ProvisioCore", "ProvisioTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProvisioDaemonTests",
+            dependencies: [
+                "ProvisioDaemon", "ProvisioGitOps", "ProvisioPipeline", "ProvisioCore", "ProvisioTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -85,8 +85,10 @@ public enum Redactor {
         out = out.replacingOccurrences(
             of: #"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@"#, with: "$1***@", options: .regularExpression)
         out = out.replacingOccurrences(
-            of: #"(?i)(bearer|token|apikey|api_key|password|secret)([=: ]+)[^\s&"']+"#, with: "$1$2***",
-            options: .regularExpression)
+            of: #"(?i)\b(token|apikey|api_key|password|passwd|secret)(=|:[ \t]*)[^\s&"']+"#, with: "$1$2***", options: .regularExpression)
+        out = out.replacingOccurrences(of: #"(?i)\b(bearer|basic)[ \t]+[A-Za-z0-9._~+/-]+=*"#, with: "$1 ***", options: .regularExpression)
+        // Proxmox API tokens: PVEAPIToken=USER@REALM!TOKENID=SECRET keeps the id, hides the secret.
+        out = out.replacingOccurrences(of: #"(PVEAPIToken=[^\s!]+![^\s=]+=)[^\s"']+"#, with: "$1***", options: .regularExpression)
         return out
     }
 }

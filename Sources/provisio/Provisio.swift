@@ -16,7 +16,7 @@ struct Provisio: AsyncParsableCommand {
             Exit codes: 0 success; 1 a request is invalid, violates policy or was rejected; \
             3 provisio could not run (state, knowledge, policy, I/O); 64 wrong usage.
             """,
-        subcommands: [Plan.self, Validate.self, Reconcile.self, Schema.self, Index.self, Eval.self, Benchmark.self])
+        subcommands: [Plan.self, Validate.self, Reconcile.self, Run.self, ConfigCommand.self, Schema.self, Index.self, Eval.self, Benchmark.self])
 }
 
 /// Options every command that sizes shares.

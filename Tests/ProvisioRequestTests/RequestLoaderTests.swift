@@ -788,3 +788,17 @@ struct RequestLoaderTests {
         #expect(try JSONDecoder().decode(ResourcePair.self, from: data) == pair)
     }
 }
+
+@Suite struct RedactorTests {
+    @Test(arguments: [
+        ("cannot fetch https://bot:ghp_abc123@git.example.com/x.git", "cannot fetch https://***@git.example.com/x.git"),
+        ("Authorization: Bearer eyJhbGciOi.x.y", "Authorization: Bearer ***"),
+        ("url?token=abc&x=1", "url?token=***&x=1"),
+        ("password: hunter2", "password: ***"),
+        ("/etc/provisio/secret does not exist", "/etc/provisio/secret does not exist"),
+        ("Authorization: PVEAPIToken=root@pam!ci=1234-abcd", "Authorization: PVEAPIToken=root@pam!ci=***"),
+    ])
+    func scrubsCredentialsButNotPlainWords(input: String, output: String) {
+        #expect(Redactor.scrub(input) == output)
+    }
+}

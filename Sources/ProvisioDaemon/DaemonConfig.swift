@@ -1,0 +1,118 @@
+public import Foundation
+public import ProvisioCore
+import Yams
+
+/// The daemon's configuration: `/etc/provisio/config.yaml`, then environment overrides, then
+/// command-line flags. Secrets come from systemd credentials or the environment, never the file.
+public struct DaemonConfig: Sendable, Equatable {
+    public var repoURL: String
+    public var branch = "main"
+    public var requestGlob = "**/provision.yaml"
+    public var prune = true
+    /// Seconds between passes.
+    public var interval: Double = 30
+    public var httpAddress = "127.0.0.1"
+    public var httpPort = 8089
+    public var stateDirectory: String
+    public var knowledgeDirectory: String
+    public var policiesDirectory: String
+    public var botName = "provisio"
+    public var botEmail = "provisio@localhost"
+    /// The webhook's shared secret; nil disables the webhook (every call gets 401).
+    public var webhookSecret: String?
+
+    public init(repoURL: String, stateDirectory: String, knowledgeDirectory: String, policiesDirectory: String) {
+        self.repoURL = repoURL
+        self.stateDirectory = stateDirectory
+        self.knowledgeDirectory = knowledgeDirectory
+        self.policiesDirectory = policiesDirectory
+    }
+
+    /// Every key of the file, with its meaning (printed by `provisio config check` on a bad key).
+    public static let keys: [String: String] = [
+        "repo.url": "GitOps repository (https URL, ssh, or a local path); required",
+        "repo.branch": "branch to reconcile (default main)",
+        "repo.requests": "glob of request files (default **/provision.yaml)",
+        "repo.prune": "remove generated files of deleted requests (default true)",
+        "interval": "seconds between passes (default 30)",
+        "http.address": "address of the HTTP server; loopback only by default (127.0.0.1)",
+        "http.port": "port of the HTTP server (default 8089)",
+        "stateDir": "state directory (default $STATE_DIRECTORY, else /var/lib/provisio)",
+        "knowledge": "knowledge folder (default /usr/share/provisio/knowledge)",
+        "policies": "policies folder (default /etc/provisio/policies)",
+        "bot.name": "commit author name (default provisio)",
+        "bot.email": "commit author email (default provisio@localhost)",
+        "webhook.secretFile": "file holding the webhook secret (default: systemd credential webhook-secret, or $PROVISIO_WEBHOOK_SECRET)",
+    ]
+
+    /// Loads `path` (when it exists), applies the environment, and checks the result.
+    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DaemonConfig {
+        var values: [String: String] = [:]
+        if let path, FileManager.default.fileExists(atPath: path) {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ProvisioError(.configuration, file: path, "cannot read the configuration")
+            }
+            guard let root = try? Yams.load(yaml: text) else { throw ProvisioError(.configuration, file: path, "not valid YAML") }
+            guard let map = root as? [String: Any] else { throw ProvisioError(.configuration, file: path, "expected a mapping of keys") }
+            func flatten(_ m: [String: Any], _ prefix: String) throws {
+                for (k, v) in m {
+                    let key = prefix.isEmpty ? k : "\(prefix).\(k)"
+                    if let sub = v as? [String: Any] {
+                        try flatten(sub, key)
+                    } else {
+                        guard keys[key] != nil else {
+                            throw ProvisioError(
+                                .configuration, file: path, field: key, "unknown key; known keys: \(keys.keys.sorted().joined(separator: ", "))")
+                        }
+                        values[key] = "\(v)"
+                    }
+                }
+            }
+            try flatten(map, "")
+        }
+        let envMap = [
+            "PROVISIO_REPO": "repo.url", "PROVISIO_BRANCH": "repo.branch", "PROVISIO_INTERVAL": "interval", "PROVISIO_HTTP_ADDRESS": "http.address",
+            "PROVISIO_HTTP_PORT": "http.port", "PROVISIO_STATE_DIR": "stateDir", "PROVISIO_KNOWLEDGE": "knowledge", "PROVISIO_POLICIES": "policies",
+        ]
+        for (env, key) in envMap { if let v = environment[env] { values[key] = v } }
+        let file = path ?? "environment"
+        func fail(_ key: String, _ message: String) -> ProvisioError { ProvisioError(.configuration, file: file, field: key, message) }
+
+        guard let repo = values["repo.url"], !repo.isEmpty else { throw fail("repo.url", "required: the GitOps repository to watch (or pass --repo)") }
+        var c = DaemonConfig(
+            repoURL: repo, stateDirectory: values["stateDir"] ?? environment["STATE_DIRECTORY"] ?? "/var/lib/provisio",
+            knowledgeDirectory: values["knowledge"] ?? "/usr/share/provisio/knowledge", policiesDirectory: values["policies"] ?? "/etc/provisio/policies")
+        if let v = values["repo.branch"] { c.branch = v }
+        if let v = values["repo.requests"] { c.requestGlob = v }
+        if let v = values["repo.prune"] {
+            guard let b = Bool(v.lowercased()) else { throw fail("repo.prune", "expected true or false, got '\(v)'") }
+            c.prune = b
+        }
+        if let v = values["interval"] {
+            guard let d = Double(v), d >= 1, d <= 86_400 else { throw fail("interval", "expected seconds between 1 and 86400, got '\(v)'") }
+            c.interval = d
+        }
+        if let v = values["http.address"] { c.httpAddress = v }
+        if let v = values["http.port"] {
+            guard let p = Int(v), (0...65535).contains(p) else { throw fail("http.port", "expected a port number, got '\(v)'") }
+            c.httpPort = p
+        }
+        if let v = values["bot.name"] { c.botName = v }
+        if let v = values["bot.email"] { c.botEmail = v }
+        // Secrets: a systemd credential, a named file, or the environment — never the config file itself.
+        let credential = environment["CREDENTIALS_DIRECTORY"].map { $0 + "/webhook-secret" }
+        if let secretFile = values["webhook.secretFile"] ?? credential, FileManager.default.fileExists(atPath: secretFile) {
+            guard let s = try? String(contentsOfFile: secretFile, encoding: .utf8) else { throw fail("webhook.secretFile", "cannot read \(secretFile)") }
+            c.webhookSecret = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let secretFile = values["webhook.secretFile"] {
+            throw fail("webhook.secretFile", "\(secretFile) does not exist")
+        } else if let s = environment["PROVISIO_WEBHOOK_SECRET"], !s.isEmpty {
+            c.webhookSecret = s
+        }
+        if c.webhookSecret?.isEmpty == true { throw fail("webhook.secretFile", "the webhook secret is empty") }
+        for (key, dir) in [("knowledge", c.knowledgeDirectory), ("policies", c.policiesDirectory)] where !FileManager.default.fileExists(atPath: dir) {
+            throw fail(key, "\(dir) does not exist")
+        }
+        return c
+    }
+}

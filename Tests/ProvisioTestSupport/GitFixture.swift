@@ -1,0 +1,102 @@
+public import Foundation
+import Logging
+import ProvisioCore
+public import ProvisioGitOps
+import ProvisioPipeline
+
+/// A real bare repository as the remote and a second clone playing the team.
+public final class GitFixture: @unchecked Sendable {
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    public let dir: String
+    public var remote: String { dir + "/remote.git" }
+    public var team: String { dir + "/team" }
+    public var state: String { dir + "/state" }
+
+    public init() throws {
+        dir = NSTemporaryDirectory() + "provisio-gitops-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try git(["init", "-q", "--bare", "-b", "main", remote], in: dir)
+        try git(["clone", "-q", remote, team], in: dir)
+        try git(["checkout", "-q", "-b", "main"], in: team)
+    }
+
+    @discardableResult
+    public func git(_ args: [String], in cwd: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git", "-c", "user.name=Team", "-c", "user.email=team@example.com", "-c", "commit.gpgsign=false"] + args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        if p.terminationStatus != 0 { throw ProvisioError(.git, "git \(args.joined(separator: " ")) failed: \(text)") }
+        return text
+    }
+
+    public func write(_ path: String, _ text: String) throws {
+        let full = team + "/" + path
+        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: full))
+    }
+
+    public func teamCommitAndPush(_ message: String) throws {
+        try git(["add", "-A"], in: team)
+        try git(["commit", "-q", "-m", message], in: team)
+        try git(["push", "-q", "origin", "main"], in: team)
+    }
+
+    public func pull() throws { try git(["pull", "-q", "--rebase", "origin", "main"], in: team) }
+
+    /// Subjects of the remote's commits, newest first.
+    public func remoteLog() throws -> [String] {
+        try git(["--git-dir", remote, "log", "--format=%an|%s", "main"], in: dir).split(separator: "\n").map(String.init)
+    }
+
+    public static func request(_ name: String, qps: Int = 300) -> String {
+        """
+        apiVersion: provisio/v1alpha1
+        kind: ProvisionRequest
+        metadata:
+          name: \(name)
+        spec:
+          gitRepo: https://github.com/acme/\(name)
+          description: Go/Gin API, \(qps) QPS at peak, P99 under 100 ms, production.
+          target: {kubernetes: {namespace: shop}}
+        """
+    }
+
+    /// Serves the remote over git:// with `git daemon`, so pushes run receive-pack and its hooks.
+    public func serve() throws -> (url: String, process: Process) {
+        for _ in 0..<20 {
+            let port = Int.random(in: 20_000..<60_000)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = [
+                "git", "daemon", "--reuseaddr", "--listen=127.0.0.1", "--port=\(port)", "--base-path=\(dir)", "--export-all", "--enable=receive-pack", dir,
+            ]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            // Wait until it accepts connections (or died because the port was taken).
+            for _ in 0..<50 {
+                if !p.isRunning { break }
+                if (try? git(["ls-remote", "git://127.0.0.1:\(port)/remote.git"], in: dir)) != nil { return ("git://127.0.0.1:\(port)/remote.git", p) }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            if p.isRunning { p.terminate() }
+        }
+        throw ProvisioError(.git, "could not start git daemon")
+    }
+
+    public func reconciler(url: String? = nil) throws -> Reconciler {
+        let config = PipelineConfig(
+            stateDirectory: state, knowledgeDirectory: Self.root + "/knowledge", policiesDirectory: Self.root + "/policies", offline: true, remember: false)
+        let pipeline = try Pipeline(config: config, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+        return try Reconciler(
+            config: ReconcileConfig(repo: url ?? remote, branch: "main"), pipeline: pipeline, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+    }
+}
