@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Hummingbird
 public import Logging
 import ProvisioCore
@@ -70,7 +70,8 @@ public struct ReconcileService: Service {
                 let wait = config.interval * Double(1 << min(failures, 4))
                 let deadline = clock.now + .milliseconds(Int64(wait * 1000))
                 while clock.now < deadline && !trigger.take() {
-                    try await Task.sleep(for: .milliseconds(50))
+                    // Shutdown cancels the sleep: leave the loop quietly, no pass is in flight.
+                    do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
                 }
             }
         }

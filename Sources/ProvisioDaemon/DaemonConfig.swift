@@ -1,5 +1,5 @@
 public import Foundation
-public import ProvisioCore
+import ProvisioCore
 import Yams
 
 /// The daemon's configuration: `/etc/provisio/config.yaml`, then environment overrides, then

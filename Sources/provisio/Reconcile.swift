@@ -8,7 +8,7 @@ import ProvisioPipeline
 struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Size the requests that changed in a GitOps repository, commit the generated files once, push.",
-        discussion: "Needs --once (the long-running daemon is `provisio run`, not part of this version).")
+        discussion: "Needs --once; the long-running daemon is `provisio run`.")
 
     @Flag(help: "Do one pass and exit.") var once = false
     @Option(help: "The GitOps repository (https URL, ssh, or a local path).") var repo: String
@@ -18,7 +18,7 @@ struct Reconcile: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        guard once else { throw ValidationError("pass --once: provisio reconcile does one pass (the daemon is not part of this version)") }
+        guard once else { throw ValidationError("pass --once: provisio reconcile does one pass; `provisio run` is the daemon") }
         let code = await guarded {
             let pipeline = try Pipeline(config: try common.config(), logger: common.logger())
             let reconciler = try Reconciler(
