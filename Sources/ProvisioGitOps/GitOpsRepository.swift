@@ -140,6 +140,32 @@ public final class GitOpsRepository {
         return collector.items.filter { include($0.0) }.map { (path: $0.0, blob: $0.1) }
     }
 
+    /// Every blob under `folder` in a commit (nothing when the folder does not exist), walking only that subtree.
+    public func files(at commit: String, under folder: String) throws -> [(path: String, blob: String)] {
+        let root = try tree(of: commit)
+        defer { git_tree_free(root) }
+        var entry: OpaquePointer?
+        guard git_tree_entry_bypath(&entry, root, folder) == 0 else { return [] }
+        defer { git_tree_entry_free(entry) }
+        guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return [] }
+        var sub: OpaquePointer?
+        guard git_tree_lookup(&sub, repo, git_tree_entry_id(entry)) == 0 else { throw Self.error("cannot read \(folder)") }
+        defer { git_tree_free(sub) }
+        let collector = Collector()
+        let payload = Unmanaged.passRetained(collector)
+        defer { payload.release() }
+        git_tree_walk(
+            sub, GIT_TREEWALK_PRE,
+            { root, entry, payload in
+                guard let entry, let payload, git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return 0 }
+                let c = Unmanaged<Collector>.fromOpaque(payload).takeUnretainedValue()
+                let path = (root.map { String(cString: $0) } ?? "") + String(cString: git_tree_entry_name(entry))
+                c.items.append((path, GitOpsRepository.hex(git_tree_entry_id(entry))))
+                return 0
+            }, payload.toOpaque())
+        return collector.items.map { (path: folder + "/" + $0.0, blob: $0.1) }
+    }
+
     /// Paths that differ between two commits (`from` nil: everything in `to` is added).
     public func changes(from: String?, to: String) throws -> [TreeChange] {
         guard let from else { return try files(at: to, include: { _ in true }).map { TreeChange(path: $0.path, kind: .added, blob: $0.blob) } }

@@ -20,6 +20,8 @@ public struct ReconcileConfig: Sendable {
     public var botEmail: String
     /// Attempts of one pass when a push loses a race.
     public var maxPushAttempts: Int
+    /// Requests sized at the same time within one pass.
+    public var maxConcurrentRequests: Int = 4
 
     public init(
         repo: String, branch: String = "main", requestGlob: String = "**/provision.yaml", prune: Bool = true, botName: String = "provisio",
@@ -44,6 +46,10 @@ public struct PassResult: Sendable {
     public var requests: [ProvisioDatabase.RequestState]
     /// Pushes that lost a race and were redone.
     public var pushRetries: Int
+    /// Wall time of the pass.
+    public var seconds: Double = 0
+    /// Wall time spent sizing (the agents), included in `seconds`.
+    public var sizingSeconds: Double = 0
 }
 
 /// One reconcile pass: fetch, find the requests that changed since the last reconciled
@@ -59,6 +65,7 @@ public final class Reconciler {
     let logger: Logger
     /// Called after the commit is written and before it is pushed (tests inject races and crashes here).
     public var beforePush: (() throws -> Void)?
+    var lastSizingSeconds = 0.0
 
     public init(config: ReconcileConfig, pipeline: Pipeline, logger: Logger) throws {
         self.config = config
@@ -90,7 +97,7 @@ public final class Reconciler {
                 }
                 let last = try pipeline.database.reconciledSource(repo: repoKey, branch: config.branch)
                 if last == tip {
-                    return PassResult(source: tip, commit: nil, requests: [], pushRetries: retries)
+                    return PassResult(source: tip, commit: nil, requests: [], pushRetries: retries, seconds: seconds())
                 }
                 let (writes, states) = try await render(from: last, to: tip)
                 var message = ""
@@ -101,7 +108,7 @@ public final class Reconciler {
                     try pipeline.database.recordPass(
                         repo: repoKey, branch: config.branch, source: tip, commit: nil, requests: states, seconds: seconds(), outcome: "unchanged")
                     logger.info("pass found nothing to change", metadata: ["repo": "\(repoKey)", "source": "\(tip)"])
-                    return PassResult(source: tip, commit: nil, requests: states, pushRetries: retries)
+                    return PassResult(source: tip, commit: nil, requests: states, pushRetries: retries, seconds: seconds(), sizingSeconds: lastSizingSeconds)
                 }
                 try beforePush?()
                 switch try repository.push(commit) {
@@ -109,7 +116,7 @@ public final class Reconciler {
                     try pipeline.database.recordPass(
                         repo: repoKey, branch: config.branch, source: tip, commit: commit, requests: states, seconds: seconds(), outcome: "pushed")
                     logger.info("pass pushed", metadata: ["repo": "\(repoKey)", "commit": "\(commit)", "requests": "\(states.count)"])
-                    return PassResult(source: tip, commit: commit, requests: states, pushRetries: retries)
+                    return PassResult(source: tip, commit: commit, requests: states, pushRetries: retries, seconds: seconds(), sizingSeconds: lastSizingSeconds)
                 case .rejectedNonFastForward:
                     retries += 1
                     logger.info("push lost a race; redoing on the new tip", metadata: ["repo": "\(repoKey)", "attempt": "\(attempt)"])
@@ -139,61 +146,114 @@ public final class Reconciler {
         return message
     }
 
+    /// A request read from the tip, ready to size.
+    struct Job: Sendable {
+        let change: TreeChange
+        let bytes: [UInt8]
+        let team: String?
+    }
+
     /// The files to write for every request that changed between `last` and `tip`.
+    ///
+    /// Git is read and written from this one task; only the sizing runs concurrently
+    /// (`maxConcurrentRequests` at a time), since the pipeline is a value that shares nothing mutable.
     func render(from last: String?, to tip: String) async throws -> ([String: [UInt8]?], [ProvisioDatabase.RequestState]) {
-        let changes = try repository.changes(from: last, to: tip).filter { Glob.matches(config.requestGlob, $0.path) }
+        let changes = try repository.changes(from: last, to: tip).filter { Glob.matches(config.requestGlob, $0.path) }.sorted { $0.path < $1.path }
         var writes: [String: [UInt8]?] = [:]
-        var states: [ProvisioDatabase.RequestState] = []
-        let root = (pipeline.config.stateDirectory as NSString).appendingPathComponent("worktree-unused")
-        for change in changes.sorted(by: { $0.path < $1.path }) {
+        var states: [String: ProvisioDatabase.RequestState] = [:]
+        var jobs: [Job] = []
+        for change in changes {
             let folder = (change.path as NSString).deletingLastPathComponent
             let generated = Renderer.generatedFolder(folder)
             if change.kind == .deleted {
                 guard config.prune else { continue }
                 // Everything the request produced: its generated folder, tfvars and Ansible files.
-                var name: String?
+                var owned = try repository.files(at: tip, under: generated).map(\.path)
                 if let old = try? repository.blob(change.blob), let loaded = try? RequestLoader().load(bytes: old, path: change.path) {
-                    name = loaded.request.metadata.name
+                    let n = loaded.request.metadata.name
+                    owned += ["proxmox/\(n).auto.tfvars.json", "ansible/inventory/\(n).yml"]
+                    owned += try repository.files(at: tip, under: "ansible/host_vars").map(\.path).filter { $0.hasPrefix("ansible/host_vars/\(n)-") }
                 }
-                let owned = try repository.files(at: tip) { p in
-                    p.hasPrefix(generated + "/")
-                        || (name.map { n in p == "proxmox/\(n).auto.tfvars.json" || p == "ansible/inventory/\(n).yml" || p.hasPrefix("ansible/host_vars/\(n)-")
-                        } ?? false)
-                }
-                for f in owned { writes[f.path] = .some(nil) }
-                states.append(.init(path: change.path, blob: change.blob, status: "pruned", message: "request deleted; generated files removed"))
+                for path in owned { writes[path] = .some(nil) }
+                states[change.path] = .init(path: change.path, blob: change.blob, status: "pruned", message: "request deleted; generated files removed")
                 continue
             }
-            do {
-                let bytes = try repository.blob(change.blob)
-                let loaded = try RequestLoader().load(bytes: bytes, path: change.path)
-                let team = try repository.file(folder.isEmpty ? "deployment.yaml" : "\(folder)/deployment.yaml", at: tip).map {
-                    try TeamDeployment.parse(String(decoding: $0, as: UTF8.self), path: "\(folder)/deployment.yaml")
+            let team = try repository.file(folder.isEmpty ? "deployment.yaml" : "\(folder)/deployment.yaml", at: tip).map {
+                String(decoding: $0, as: UTF8.self)
+            }
+            jobs.append(Job(change: change, bytes: try repository.blob(change.blob), team: team))
+        }
+
+        let pipeline = self.pipeline
+        let root = (pipeline.config.stateDirectory as NSString).appendingPathComponent("worktree-unused")
+        let sizingStart = ContinuousClock.now
+        defer {
+            let d = ContinuousClock.now - sizingStart
+            lastSizingSeconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+        let limit = max(1, config.maxConcurrentRequests)
+        var outcomes: [String: Result<[RenderedFile], any Error>] = [:]
+        var summaries: [String: (String, String)] = [:]
+        try await withThrowingTaskGroup(of: (String, Result<([RenderedFile], String, String), any Error>).self) { group in
+            var next = 0
+            func add() {
+                guard next < jobs.count else { return }
+                let job = jobs[next]
+                next += 1
+                group.addTask {
+                    do {
+                        let folder = (job.change.path as NSString).deletingLastPathComponent
+                        let loaded = try RequestLoader().load(bytes: job.bytes, path: job.change.path)
+                        let team = try job.team.map { try TeamDeployment.parse($0, path: "\(folder)/deployment.yaml") }
+                        let result = try await pipeline.plan(loaded: loaded, relativePath: job.change.path, root: root, team: team)
+                        let status = result.final.status == "approved" ? "ok" : result.final.status == "rejected" ? "error" : "needs-review"
+                        return (job.change.path, .success((result.files, status, result.final.recommendation.summary)))
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        return (job.change.path, .failure(error))
+                    }
                 }
-                let result = try await pipeline.plan(loaded: loaded, relativePath: change.path, root: root, team: team)
+            }
+            for _ in 0..<limit { add() }
+            while let (path, outcome) = try await group.next() {
+                switch outcome {
+                case .success(let (files, status, summary)):
+                    outcomes[path] = .success(files)
+                    summaries[path] = (status, summary)
+                case .failure(let error):
+                    outcomes[path] = .failure(error)
+                }
+                add()
+            }
+        }
+
+        for job in jobs {
+            let change = job.change
+            let generated = Renderer.generatedFolder((change.path as NSString).deletingLastPathComponent)
+            switch outcomes[change.path] {
+            case .success(let files)?:
                 // Files of a previous render that this one no longer produces go away.
-                let fresh = Set(result.files.map(\.path))
-                for old in try repository.files(at: tip, include: { $0.hasPrefix(generated + "/") }) where !fresh.contains(old.path) {
-                    writes[old.path] = .some(nil)
-                }
-                for f in result.files { writes[f.path] = Array(f.contents.utf8) }
-                let status = result.final.status == "approved" ? "ok" : result.final.status == "rejected" ? "error" : "needs-review"
-                states.append(.init(path: change.path, blob: change.blob, status: status, message: result.final.recommendation.summary))
-            } catch {
+                let fresh = Set(files.map(\.path))
+                for old in try repository.files(at: tip, under: generated) where !fresh.contains(old.path) { writes[old.path] = .some(nil) }
+                for f in files { writes[f.path] = Array(f.contents.utf8) }
+                let (status, summary) = summaries[change.path] ?? ("ok", "")
+                states[change.path] = .init(path: change.path, blob: change.blob, status: status, message: summary)
+            case .failure(let error)?:
                 // The request is wrong: say so where the team looks, and keep sizing the others.
-                let message = (error as? ProvisioErrors)?.description ?? (error as? ProvisioError)?.description ?? String(describing: error)
+                let message = Redactor.scrub((error as? ProvisioErrors)?.description ?? (error as? ProvisioError)?.description ?? String(describing: error))
                 writes["\(generated)/status.yaml"] = Array(
                     Tree.object([
                         ("apiVersion", .string("provisio/v1alpha1")), ("kind", .string("ProvisionStatus")), ("request", .string(change.path)),
-                        ("digest", .string(change.blob)), ("status", .string("error")), ("message", .string(Redactor.scrub(message))),
+                        ("digest", .string(change.blob)), ("status", .string("error")), ("message", .string(message)),
                     ]).yaml().utf8)
-                states.append(
-                    .init(
-                        path: change.path, blob: change.blob, status: "error",
-                        message: Redactor.scrub(message).split(separator: "\n").first.map(String.init) ?? "invalid"))
+                states[change.path] = .init(
+                    path: change.path, blob: change.blob, status: "error", message: message.split(separator: "\n").first.map(String.init) ?? "invalid")
                 logger.warning("request invalid", metadata: ["request.path": "\(change.path)"])
+            case nil:
+                break
             }
         }
-        return (writes, states)
+        return (writes, states.values.sorted { $0.path < $1.path })
     }
 }

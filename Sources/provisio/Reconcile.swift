@@ -25,6 +25,10 @@ struct Reconcile: AsyncParsableCommand {
                 config: ReconcileConfig(repo: repo, branch: branch, requestGlob: requests, prune: !noPrune), pipeline: pipeline, logger: common.logger())
             let result = try await reconciler.reconcileOnce()
             for r in result.requests { print("\(r.status.padding(toLength: 12, withPad: " ", startingAt: 0)) \(r.path): \(r.message)") }
+            print(
+                String(
+                    format: "pass %.3f s (sizing %.3f s, git and the rest %.3f s)", result.seconds, result.sizingSeconds, result.seconds - result.sizingSeconds)
+            )
             if let commit = result.commit {
                 print("pushed \(commit) (from \(result.source ?? "-"), \(result.pushRetries) retries)")
             } else {
