@@ -9,7 +9,7 @@ n="${1:-10000}"; m="${2:-10000}"
 bin="${PROVISIO:-.build/release/provisio}"
 [ -x "$bin" ] || swift build -c release --product provisio >&2
 dir="$(mktemp -d)"
-trap 'rm -rf "$dir"' EXIT
+[ -n "${KEEP:-}" ] && echo "kept $dir" >&2 || trap 'rm -rf "$dir"' EXIT
 git init -q --bare -b main "$dir/gitops.git"
 python3 - "$n" "$m" > "$dir/stream" <<'PY'
 import sys

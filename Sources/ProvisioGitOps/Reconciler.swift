@@ -91,7 +91,11 @@ public final class Reconciler {
         while true {
             attempt += 1
             do {
-                guard let tip = try repository.fetch() else {
+                var marks: [(String, Double)] = []
+                func mark(_ name: String) { marks.append((name, seconds())) }
+                let fetched = try repository.fetch()
+                mark("fetch")
+                guard let tip = fetched else {
                     logger.info("branch does not exist yet", metadata: ["repo": "\(repoKey)", "branch": "\(config.branch)"])
                     return PassResult(source: nil, commit: nil, requests: [], pushRetries: retries)
                 }
@@ -100,6 +104,7 @@ public final class Reconciler {
                     return PassResult(source: tip, commit: nil, requests: [], pushRetries: retries, seconds: seconds())
                 }
                 let (writes, states) = try await render(from: last, to: tip)
+                mark("render")
                 var message = ""
                 let commit = try repository.commit(
                     parent: tip, writes: writes, message: commitMessage(states, source: tip, message: &message), name: config.botName,
@@ -110,12 +115,20 @@ public final class Reconciler {
                     logger.info("pass found nothing to change", metadata: ["repo": "\(repoKey)", "source": "\(tip)"])
                     return PassResult(source: tip, commit: nil, requests: states, pushRetries: retries, seconds: seconds(), sizingSeconds: lastSizingSeconds)
                 }
+                mark("commit")
                 try beforePush?()
-                switch try repository.push(commit) {
+                let pushed = try repository.push(commit)
+                mark("push")
+                switch pushed {
                 case .pushed:
                     try pipeline.database.recordPass(
                         repo: repoKey, branch: config.branch, source: tip, commit: commit, requests: states, seconds: seconds(), outcome: "pushed")
-                    logger.info("pass pushed", metadata: ["repo": "\(repoKey)", "commit": "\(commit)", "requests": "\(states.count)"])
+                    logger.info(
+                        "pass pushed",
+                        metadata: [
+                            "repo": "\(repoKey)", "commit": "\(commit)", "requests": "\(states.count)",
+                            "timing": "\(marks.map { "\($0.0)=\(String(format: "%.3f", $0.1))" }.joined(separator: " "))",
+                        ])
                     return PassResult(source: tip, commit: commit, requests: states, pushRetries: retries, seconds: seconds(), sizingSeconds: lastSizingSeconds)
                 case .rejectedNonFastForward:
                     retries += 1

@@ -259,16 +259,19 @@ public final class ProvisioDatabase: Sendable {
             try queue.read { db in
                 try Row.fetchAll(
                     db,
+                    // Same language first (indexed), newest first; bounded so recall stays flat as memory grows.
                     sql: """
                         SELECT id, requestName, language, framework, tier, peakQps, dependencies, summary, status FROM runs
-                        WHERE id IN (SELECT MAX(id) FROM runs GROUP BY requestName) ORDER BY id DESC LIMIT 500
-                        """)
+                        WHERE language IS ? ORDER BY id DESC LIMIT 300
+                        """, arguments: [language])
             }
         }
         var out: [SimilarRun] = []
+        var seen = Set<String>()
         for row in rows {
             let name: String = row["requestName"]
-            if name == excludingName { continue }
+            // Only the latest run of each request counts.
+            if name == excludingName || !seen.insert(name).inserted { continue }
             var score = 0.0
             if let language, language == row["language"] as String? { score += 0.35 }
             if let framework, framework == row["framework"] as String? { score += 0.25 }
