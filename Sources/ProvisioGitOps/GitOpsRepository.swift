@@ -121,15 +121,13 @@ public final class GitOpsRepository {
         var items: [(String, String)] = []
     }
 
-    /// Every blob path in a commit (with its blob id) that `include` accepts.
-    public func files(at commit: String, include: (String) -> Bool) throws -> [(path: String, blob: String)] {
-        let t = try tree(of: commit)
-        defer { git_tree_free(t) }
+    /// Every blob of `tree` as (path relative to the tree, blob id).
+    private func blobs(in tree: OpaquePointer) -> [(String, String)] {
         let collector = Collector()
         let payload = Unmanaged.passRetained(collector)
         defer { payload.release() }
         git_tree_walk(
-            t, GIT_TREEWALK_PRE,
+            tree, GIT_TREEWALK_PRE,
             { root, entry, payload in
                 guard let entry, let payload, git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return 0 }
                 let c = Unmanaged<Collector>.fromOpaque(payload).takeUnretainedValue()
@@ -137,7 +135,14 @@ public final class GitOpsRepository {
                 c.items.append((path, GitOpsRepository.hex(git_tree_entry_id(entry))))
                 return 0
             }, payload.toOpaque())
-        return collector.items.filter { include($0.0) }.map { (path: $0.0, blob: $0.1) }
+        return collector.items
+    }
+
+    /// Every blob path in a commit (with its blob id) that `include` accepts.
+    public func files(at commit: String, include: (String) -> Bool) throws -> [(path: String, blob: String)] {
+        let t = try tree(of: commit)
+        defer { git_tree_free(t) }
+        return blobs(in: t).filter { include($0.0) }.map { (path: $0.0, blob: $0.1) }
     }
 
     /// Every blob under `folder` in a commit (nothing when the folder does not exist), walking only that subtree.
@@ -151,19 +156,7 @@ public final class GitOpsRepository {
         var sub: OpaquePointer?
         guard git_tree_lookup(&sub, repo, git_tree_entry_id(entry)) == 0 else { throw Self.error("cannot read \(folder)") }
         defer { git_tree_free(sub) }
-        let collector = Collector()
-        let payload = Unmanaged.passRetained(collector)
-        defer { payload.release() }
-        git_tree_walk(
-            sub, GIT_TREEWALK_PRE,
-            { root, entry, payload in
-                guard let entry, let payload, git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return 0 }
-                let c = Unmanaged<Collector>.fromOpaque(payload).takeUnretainedValue()
-                let path = (root.map { String(cString: $0) } ?? "") + String(cString: git_tree_entry_name(entry))
-                c.items.append((path, GitOpsRepository.hex(git_tree_entry_id(entry))))
-                return 0
-            }, payload.toOpaque())
-        return collector.items.map { (path: folder + "/" + $0.0, blob: $0.1) }
+        return blobs(in: sub!).map { (path: folder + "/" + $0.0, blob: $0.1) }
     }
 
     /// Paths that differ between two commits (`from` nil: everything in `to` is added).
