@@ -160,6 +160,9 @@ public final class GitOpsRepository {
     }
 
     /// Paths that differ between two commits (`from` nil: everything in `to` is added).
+    ///
+    /// Subtrees with the same id are skipped without being read, so the cost follows the change,
+    /// not the size of the repository.
     public func changes(from: String?, to: String) throws -> [TreeChange] {
         guard let from else { return try files(at: to, include: { _ in true }).map { TreeChange(path: $0.path, kind: .added, blob: $0.blob) } }
         let a = try tree(of: from), b = try tree(of: to)
@@ -167,23 +170,82 @@ public final class GitOpsRepository {
             git_tree_free(a)
             git_tree_free(b)
         }
-        var diff: OpaquePointer?
-        guard git_diff_tree_to_tree(&diff, repo, a, b, nil) == 0 else { throw Self.error("cannot diff \(from)..\(to)") }
-        defer { git_diff_free(diff) }
         var out: [TreeChange] = []
-        for i in 0..<git_diff_num_deltas(diff) {
-            guard let d = git_diff_get_delta(diff, i)?.pointee else { continue }
-            switch d.status {
-            case GIT_DELTA_ADDED:
-                out.append(.init(path: String(cString: d.new_file.path), kind: .added, blob: withUnsafePointer(to: d.new_file.id) { Self.hex($0) }))
-            case GIT_DELTA_MODIFIED:
-                out.append(.init(path: String(cString: d.new_file.path), kind: .modified, blob: withUnsafePointer(to: d.new_file.id) { Self.hex($0) }))
-            case GIT_DELTA_DELETED:
-                out.append(.init(path: String(cString: d.old_file.path), kind: .deleted, blob: withUnsafePointer(to: d.old_file.id) { Self.hex($0) }))
-            default: break
-            }
+        try diff(a, b, prefix: "", into: &out)
+        return out
+    }
+
+    private struct Entry {
+        let name: String
+        let id: git_oid
+        let isTree: Bool
+    }
+
+    private func entries(_ tree: OpaquePointer?) -> [String: Entry] {
+        guard let tree else { return [:] }
+        var out: [String: Entry] = [:]
+        for i in 0..<git_tree_entrycount(tree) {
+            guard let e = git_tree_entry_byindex(tree, i) else { continue }
+            let type = git_tree_entry_type(e)
+            guard type == GIT_OBJECT_BLOB || type == GIT_OBJECT_TREE else { continue }
+            let name = String(cString: git_tree_entry_name(e))
+            out[name] = Entry(name: name, id: git_tree_entry_id(e).pointee, isTree: type == GIT_OBJECT_TREE)
         }
         return out
+    }
+
+    private static func same(_ a: git_oid, _ b: git_oid) -> Bool {
+        var x = a, y = b
+        return git_oid_equal(&x, &y) != 0
+    }
+
+    private func diff(_ a: OpaquePointer?, _ b: OpaquePointer?, prefix: String, into out: inout [TreeChange]) throws {
+        let old = entries(a), new = entries(b)
+        for name in Set(old.keys).union(new.keys).sorted() {
+            let path = prefix + name
+            switch (old[name], new[name]) {
+            case (let o?, let n?) where o.isTree == n.isTree:
+                if Self.same(o.id, n.id) { continue }
+                if o.isTree {
+                    let ot = try lookup(o.id), nt = try lookup(n.id)
+                    defer {
+                        git_tree_free(ot)
+                        git_tree_free(nt)
+                    }
+                    try diff(ot, nt, prefix: path + "/", into: &out)
+                } else {
+                    out.append(TreeChange(path: path, kind: .modified, blob: withUnsafePointer(to: n.id) { Self.hex($0) }))
+                }
+            case (let o?, let n?):
+                // A blob replaced by a folder (or the reverse): a deletion plus an addition.
+                try emit(o, path: path, kind: .deleted, into: &out)
+                try emit(n, path: path, kind: .added, into: &out)
+            case (nil, let n?):
+                try emit(n, path: path, kind: .added, into: &out)
+            case (let o?, nil):
+                try emit(o, path: path, kind: .deleted, into: &out)
+            case (nil, nil):
+                break
+            }
+        }
+    }
+
+    /// Every blob of an entry (itself, or all under a folder) as one kind of change.
+    private func emit(_ entry: Entry, path: String, kind: TreeChange.Kind, into out: inout [TreeChange]) throws {
+        guard entry.isTree else {
+            out.append(TreeChange(path: path, kind: kind, blob: withUnsafePointer(to: entry.id) { Self.hex($0) }))
+            return
+        }
+        let t = try lookup(entry.id)
+        defer { git_tree_free(t) }
+        for (sub, blob) in blobs(in: t) { out.append(TreeChange(path: path + "/" + sub, kind: kind, blob: blob)) }
+    }
+
+    private func lookup(_ id: git_oid) throws -> OpaquePointer {
+        var oid = id
+        var t: OpaquePointer?
+        guard git_tree_lookup(&t, repo, &oid) == 0, let t else { throw Self.error("cannot read a tree") }
+        return t
     }
 
     /// The bytes of a blob, capped at `limit`.
@@ -214,32 +276,20 @@ public final class GitOpsRepository {
     public func commit(parent: String, writes: [String: [UInt8]?], message: String, name: String, email: String, date: Date = Date()) throws -> String? {
         let base = try tree(of: parent)
         defer { git_tree_free(base) }
-        var index: OpaquePointer?
-        guard git_index_new(&index) == 0 else { throw Self.error("cannot create an index") }
-        defer { git_index_free(index) }
-        guard git_index_read_tree(index, base) == 0 else { throw Self.error("cannot read the tree") }
-        for (path, contents) in writes.sorted(by: { $0.key < $1.key }) {
-            if let contents {
-                // Write the blob, then point an index entry at it (the index is in memory only).
-                var blobId = git_oid()
-                let written = contents.withUnsafeBytes { git_blob_create_from_buffer(&blobId, repo, $0.baseAddress, contents.count) }
-                guard written == 0 else { throw Self.error("cannot write \(path)") }
-                var entry = git_index_entry()
-                entry.mode = UInt32(GIT_FILEMODE_BLOB.rawValue)
-                entry.id = blobId
-                entry.file_size = UInt32(truncatingIfNeeded: contents.count)
-                let rc = path.withCString { cPath -> Int32 in
-                    entry.path = cPath
-                    return git_index_add(index, &entry)
-                }
-                guard rc == 0 else { throw Self.error("cannot stage \(path)") }
-            } else {
-                // Removing a path that is not there is fine.
-                _ = git_index_remove_bypath(index, path)
+        // Blobs first, then only the trees along the changed paths are rebuilt (treebuilders):
+        // the cost follows the change, not the size of the repository.
+        var edits: [String: git_oid?] = [:]
+        for (path, contents) in writes {
+            guard let contents else {
+                edits[path] = .some(nil)
+                continue
             }
+            var blobId = git_oid()
+            let written = contents.withUnsafeBytes { git_blob_create_from_buffer(&blobId, repo, $0.baseAddress, contents.count) }
+            guard written == 0 else { throw Self.error("cannot write \(path)") }
+            edits[path] = blobId
         }
-        var treeId = git_oid()
-        guard git_index_write_tree_to(&treeId, index, repo) == 0 else { throw Self.error("cannot write the tree") }
+        var treeId = try rewrite(base, edits: edits.map { (Substring($0.key), $0.value) })
         if git_oid_equal(&treeId, git_tree_id(base)) != 0 { return nil }
         var newTree: OpaquePointer?
         guard git_tree_lookup(&newTree, repo, &treeId) == 0 else { throw Self.error("cannot read the new tree") }
@@ -263,6 +313,46 @@ public final class GitOpsRepository {
         guard git_reference_create(&ref, repo, localRef, &commitId, 1, "provisio: commit") == 0 else { throw Self.error("cannot update \(localRef)") }
         git_reference_free(ref)
         return hex
+    }
+
+    /// Writes `tree` with `edits` applied (a nil blob removes the path); returns the new tree id.
+    /// An emptied folder disappears, as in git.
+    private func rewrite(_ tree: OpaquePointer?, edits: [(Substring, git_oid?)]) throws -> git_oid {
+        var builder: OpaquePointer?
+        guard git_treebuilder_new(&builder, repo, tree) == 0 else { throw Self.error("cannot build a tree") }
+        defer { git_treebuilder_free(builder) }
+        var byFolder: [Substring: [(Substring, git_oid?)]] = [:]
+        for (path, blob) in edits {
+            if let slash = path.firstIndex(of: "/") {
+                byFolder[path[..<slash], default: []].append((path[path.index(after: slash)...], blob))
+            } else if var blob {
+                guard git_treebuilder_insert(nil, builder, String(path), &blob, GIT_FILEMODE_BLOB) == 0 else { throw Self.error("cannot add \(path)") }
+            } else {
+                _ = git_treebuilder_remove(builder, String(path))
+            }
+        }
+        for (folder, subEdits) in byFolder {
+            var sub: OpaquePointer?
+            if let tree, let entry = git_tree_entry_byname(tree, String(folder)), git_tree_entry_type(entry) == GIT_OBJECT_TREE {
+                guard git_tree_lookup(&sub, repo, git_tree_entry_id(entry)) == 0 else { throw Self.error("cannot read \(folder)") }
+            }
+            defer { if let sub { git_tree_free(sub) } }
+            // Removals under a folder that does not exist change nothing.
+            if sub == nil && subEdits.allSatisfy({ $0.1 == nil }) { continue }
+            var subId = try rewrite(sub, edits: subEdits)
+            var subTree: OpaquePointer?
+            guard git_tree_lookup(&subTree, repo, &subId) == 0 else { throw Self.error("cannot read the new \(folder)") }
+            let empty = git_tree_entrycount(subTree) == 0
+            git_tree_free(subTree)
+            if empty {
+                _ = git_treebuilder_remove(builder, String(folder))
+            } else {
+                guard git_treebuilder_insert(nil, builder, String(folder), &subId, GIT_FILEMODE_TREE) == 0 else { throw Self.error("cannot add \(folder)") }
+            }
+        }
+        var id = git_oid()
+        guard git_treebuilder_write(&id, builder) == 0 else { throw Self.error("cannot write a tree") }
+        return id
     }
 
     final class PushState: @unchecked Sendable {

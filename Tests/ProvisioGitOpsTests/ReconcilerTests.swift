@@ -137,3 +137,32 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: f.team + "/apps/orders/generated/deployment.yaml"))
     }
 }
+
+@Suite struct TreeDiffTests {
+    /// The tree diff agrees with git's own `diff --name-status`, folder/file swaps included.
+    @Test func matchesGitDiff() throws {
+        let f = try GitFixture()
+        try f.write("a/one.txt", "1\n")
+        try f.write("a/b/two.txt", "2\n")
+        try f.write("c.txt", "c\n")
+        try f.write("d/x.txt", "x\n")
+        try f.teamCommitAndPush("first")
+        let first = try f.git(["rev-parse", "HEAD"], in: f.team).trimmingCharacters(in: .whitespacesAndNewlines)
+        try f.write("a/one.txt", "1 changed\n")
+        try FileManager.default.removeItem(atPath: f.team + "/a/b")
+        try FileManager.default.removeItem(atPath: f.team + "/c.txt")
+        try f.write("c.txt/inside.txt", "now a folder\n")
+        try FileManager.default.removeItem(atPath: f.team + "/d")
+        try f.write("d", "now a file\n")
+        try f.write("e/new/deep.txt", "new\n")
+        try f.teamCommitAndPush("second")
+        let second = try f.git(["rev-parse", "HEAD"], in: f.team).trimmingCharacters(in: .whitespacesAndNewlines)
+        let repo = try GitOpsRepository(url: f.remote, branch: "main", directory: f.dir + "/clone")
+        try repo.fetch()
+        let ours = try repo.changes(from: first, to: second).map { "\($0.kind.rawValue.prefix(1).uppercased()) \($0.path)" }.sorted()
+        let theirs = try f.git(["diff", "--no-renames", "--name-status", first, second], in: f.team).split(separator: "\n")
+            .map { $0.replacingOccurrences(of: "\t", with: " ") }.sorted()
+        #expect(ours == theirs)
+        #expect(ours.count == 7)
+    }
+}
