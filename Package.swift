@@ -114,7 +114,8 @@ let package = Package(
         .testTarget(name: "ProvisioRequestTests", dependencies: ["ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
         .testTarget(name: "ProvisioStoreTests", dependencies: ["ProvisioStore", "ProvisioCore"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "ProvisioContextTests", dependencies: ["ProvisioContext", "ProvisioGit", "ProvisioStore", "ProvisioRequest", "ProvisioCore"],
+            name: "ProvisioContextTests",
+            dependencies: ["ProvisioContext", "ProvisioGit", "ProvisioStore", "ProvisioRequest", "ProvisioCore", "ProvisioTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvisioPredictTests", dependencies: ["ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
@@ -142,12 +143,14 @@ let package = Package(
         ),
         .testTarget(
             name: "ProvisioEvalTests",
-            dependencies: ["ProvisioEval", "ProvisioPipeline", "ProvisioCore"],
+            dependencies: ["ProvisioEval", "ProvisioPipeline", "ProvisioCore", "ProvisioTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ProvisioPipelineTests",
-            dependencies: ["ProvisioPipeline", "ProvisioRender", "ProvisioRefine", "ProvisioRequest", "ProvisioCore", "ProvisioContext", "provisio"],
+            dependencies: [
+                "ProvisioPipeline", "ProvisioRender", "ProvisioRefine", "ProvisioRequest", "ProvisioCore", "ProvisioContext", "provisio", "ProvisioTestSupport",
+            ],
             exclude: ["Golden"],
             swiftSettings: swiftSettings
         ),

@@ -105,9 +105,8 @@ public final class Reconciler {
                 }
                 let (writes, states) = try await render(from: last, to: tip)
                 mark("render")
-                var message = ""
                 let commit = try repository.commit(
-                    parent: tip, writes: writes, message: commitMessage(states, source: tip, message: &message), name: config.botName,
+                    parent: tip, writes: writes, message: commitMessage(states, source: tip), name: config.botName,
                     email: config.botEmail)
                 guard let commit else {
                     try pipeline.database.recordPass(
@@ -147,7 +146,7 @@ public final class Reconciler {
         }
     }
 
-    func commitMessage(_ states: [ProvisioDatabase.RequestState], source: String, message: inout String) -> String {
+    func commitMessage(_ states: [ProvisioDatabase.RequestState], source: String) -> String {
         let names = states.map { ($0.path as NSString).deletingLastPathComponent.split(separator: "/").last.map(String.init) ?? $0.path }
         var subject = "provisio: size " + names.prefix(3).joined(separator: ", ")
         if names.count > 3 { subject += " and \(names.count - 3) more" }
@@ -155,8 +154,7 @@ public final class Reconciler {
         var body = states.map { "- \($0.path): \($0.status) — \($0.message)" }.joined(separator: "\n")
         if !body.isEmpty { body += "\n" }
         let trailers = states.map { "Provisio-Request: \($0.path)@\($0.blob)" }.joined(separator: "\n")
-        message = "\(subject)\n\n\(body)\n\(trailers)\(trailers.isEmpty ? "" : "\n")Provisio-Source: \(source)\n"
-        return message
+        return "\(subject)\n\n\(body)\n\(trailers)\(trailers.isEmpty ? "" : "\n")Provisio-Source: \(source)\n"
     }
 
     /// A request read from the tip, ready to size.

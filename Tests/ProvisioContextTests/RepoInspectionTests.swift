@@ -1,5 +1,6 @@
 import Foundation
 import ProvisioGit
+import ProvisioTestSupport
 import Testing
 
 @testable import ProvisioContext
@@ -14,12 +15,7 @@ import Testing
             try Data(text.utf8).write(to: URL(fileURLWithPath: full))
         }
         for args in [["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init"]] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["git", "-C", dir] + args
-            try p.run()
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0)
+            #expect(try Shell.run(["git", "-C", dir] + args).status == 0)
         }
         return dir
     }

@@ -3,6 +3,7 @@ import Logging
 import ProvisioCore
 import ProvisioEval
 import ProvisioPipeline
+import ProvisioTestSupport
 import Testing
 
 #if canImport(FoundationXML)
@@ -83,19 +84,9 @@ import Testing
             print(sacrebleu.corpus_bleu(data["h"], [data["r"]], tokenize="none").score)
             """
         let input = try JSONSerialization.data(withJSONObject: ["h": hyps.map { $0.joined(separator: " ") }, "r": refs.map { $0.joined(separator: " ") }])
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script]
-        let stdin = Pipe(), stdout = Pipe()
-        p.standardInput = stdin
-        p.standardOutput = stdout
-        try p.run()
-        stdin.fileHandleForWriting.write(input)
-        try stdin.fileHandleForWriting.close()
-        let out = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "sacrebleu must be installed (pip install sacrebleu)")
-        let theirs = try #require(Double(out.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let (status, out) = try Shell.run(["python3", "-c", script], input: input)
+        #expect(status == 0, "sacrebleu must be installed (pip install sacrebleu): \(out)")
+        let theirs = try #require(out.split(separator: "\n").last.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) })
         #expect(abs(ours - theirs) < 1e-6, "ours \(ours), sacrebleu \(theirs)")
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ProvisioContext
 import ProvisioPipeline
+import ProvisioTestSupport
 
 /// Paths and fixtures shared by the pipeline tests.
 enum Fixture {
@@ -27,17 +28,7 @@ enum Fixture {
     /// Runs a command to completion and returns its exit status and output.
     @discardableResult
     static func run(_ args: [String], cwd: String? = nil) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Shell.run(args, cwd: cwd)
     }
 
     /// Real local git repositories made from examples/apps, created once per test process.

@@ -22,18 +22,9 @@ public final class GitFixture: @unchecked Sendable {
 
     @discardableResult
     public func git(_ args: [String], in cwd: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "-c", "user.name=Team", "-c", "user.email=team@example.com", "-c", "commit.gpgsign=false"] + args
-        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        if p.terminationStatus != 0 { throw ProvisioError(.git, "git \(args.joined(separator: " ")) failed: \(text)") }
+        let (status, text) = try Shell.run(
+            ["git", "-c", "user.name=Team", "-c", "user.email=team@example.com", "-c", "commit.gpgsign=false"] + args, cwd: cwd)
+        if status != 0 { throw ProvisioError(.git, "git \(args.joined(separator: " ")) failed: \(text)") }
         return text
     }
 
