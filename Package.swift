@@ -24,6 +24,7 @@ let package = Package(
     targets: [
         // Adapters to outside systems.
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
 
         // The flow: core types → request → store → context → predict → refine → render → pipeline.
         .target(name: "ProvisioCore", swiftSettings: swiftSettings),
@@ -43,21 +44,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ProvisioHistory",
+            dependencies: ["ProvisioCore", "ProvisioRequest", "CLZMA"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ProvisioContext",
             dependencies: [
-                "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioGit",
+                "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioGit", "ProvisioHistory",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "ProvisioPredict",
-            dependencies: ["ProvisioCore", "ProvisioRequest", "ProvisioContext"],
+            dependencies: ["ProvisioCore", "ProvisioRequest", "ProvisioContext", "ProvisioHistory"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "ProvisioRefine",
-            dependencies: ["ProvisioCore", "ProvisioRequest", "ProvisioContext", "ProvisioPredict", "ProvisioStore", "Yams"],
+            dependencies: ["ProvisioCore", "ProvisioRequest", "ProvisioContext", "ProvisioPredict", "ProvisioStore", "ProvisioHistory", "Yams"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -69,7 +75,7 @@ let package = Package(
             name: "ProvisioPipeline",
             dependencies: [
                 "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioContext", "ProvisioPredict",
-                "ProvisioRefine", "ProvisioRender", .product(name: "Logging", package: "swift-log"),
+                "ProvisioRefine", "ProvisioRender", "ProvisioHistory", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -85,7 +91,7 @@ let package = Package(
         .target(
             name: "ProvisioDaemon",
             dependencies: [
-                "ProvisioCore", "ProvisioPipeline", "ProvisioGitOps", "Yams",
+                "ProvisioCore", "ProvisioPipeline", "ProvisioGitOps", "ProvisioHistory", "Yams",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -104,6 +110,7 @@ let package = Package(
             name: "provisio",
             dependencies: [
                 "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioPipeline", "ProvisioRender", "ProvisioEval", "ProvisioGitOps", "ProvisioDaemon",
+                "ProvisioHistory",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,13 +119,16 @@ let package = Package(
         ),
 
         .testTarget(name: "ProvisioRequestTests", dependencies: ["ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProvisioHistoryTests", dependencies: ["ProvisioHistory", "ProvisioCore", "ProvisioTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ProvisioStoreTests", dependencies: ["ProvisioStore", "ProvisioCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvisioContextTests",
             dependencies: ["ProvisioContext", "ProvisioGit", "ProvisioStore", "ProvisioRequest", "ProvisioCore", "ProvisioTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "ProvisioPredictTests", dependencies: ["ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
+            name: "ProvisioPredictTests", dependencies: ["ProvisioPredict", "ProvisioContext", "ProvisioHistory", "ProvisioRequest", "ProvisioCore"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvisioRefineTests", dependencies: ["ProvisioRefine", "ProvisioPredict", "ProvisioContext", "ProvisioRequest", "ProvisioCore"],
             swiftSettings: swiftSettings),
@@ -150,6 +160,7 @@ let package = Package(
             name: "ProvisioPipelineTests",
             dependencies: [
                 "ProvisioPipeline", "ProvisioRender", "ProvisioRefine", "ProvisioRequest", "ProvisioCore", "ProvisioContext", "provisio", "ProvisioTestSupport",
+                "ProvisioHistory",
             ],
             exclude: ["Golden"],
             swiftSettings: swiftSettings

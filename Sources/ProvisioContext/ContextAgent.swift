@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 public import ProvisioCore
 public import ProvisioGit
+public import ProvisioHistory
 public import ProvisioRequest
 public import ProvisioStore
 
@@ -37,6 +38,10 @@ public struct ContextAgent: Stage {
     public let logger: Logger
     /// False: retrieve only the generic baseline document (the `--no-retrieval` ablation).
     public var retrieval: Bool = true
+    /// Where the history of running services is read; nil: no Prometheus configured.
+    public var prometheus: PrometheusHistory?
+    /// The Proxmox VE API, for the usage of VMs that already exist; nil: not configured.
+    public var proxmox: ProxmoxClient?
 
     public init(database: ProvisioDatabase, repositories: RepositoryCache?, rewrites: [RepoRewrite], logger: Logger) {
         self.database = database
@@ -77,18 +82,11 @@ public struct ContextAgent: Stage {
         plan.append(PlanStep("infer", "read the description"))
         let profile = ProfileBuilder.build(request: request, form: input.form, repo: inspection.facts, description: facts, warnings: &warnings)
 
-        // 3. Route.
-        let history = spec.history?.inline.map(Self.summarize)
-        let route: Route
-        if history != nil {
-            route = Route(name: "metrics", reason: "the request carries inline historical metrics")
-        } else if spec.history?.prometheus != nil {
-            route = Route(name: "knowledge", reason: "Prometheus history is declared but not read in this version; sizing from knowledge")
-            warnings.append("spec.history.prometheus is declared but provisio does not query Prometheus yet; sized from knowledge")
-        } else {
-            route = Route(name: "knowledge", reason: "new service: no history in the request")
-        }
-        let existing = history != nil || spec.history?.prometheus != nil || spec.context?.current != nil
+        // 3. Route: the history is the truth when there is one.
+        let (usage, route) = await history(for: request, path: input.path, warnings: &warnings, plan: &plan)
+        // The history is the load: the knowledge route's load defaults do not apply.
+        if usage != nil { warnings.removeAll { $0.hasPrefix("no load given") } }
+        let existing = usage != nil || spec.history?.prometheus != nil || spec.context?.current != nil
         plan.append(PlanStep("route", "\(route.name): \(route.reason)"))
 
         // 4. Retrieval.
@@ -100,29 +98,108 @@ public struct ContextAgent: Stage {
             dependencies: profile.dependencies.map(\.value), excludingName: request.metadata.name)
         plan.append(PlanStep("recall", "\(similar.count) similar past deployments"))
 
+        // 5. VMs that already run: their own usage history.
+        let (vmHistory, vmUsage) = await vmHistories(for: request, warnings: &warnings, plan: &plan)
+
         let namespace = spec.target?.kubernetes?.namespace ?? "default"
         if spec.target?.kubernetes?.namespace == nil { warnings.append("no target namespace given; using 'default'") }
         return ContextBundle(
             requestPath: input.path, requestForm: input.form, requestDigest: Digest.fnv(input.bytes), request: request,
             appProfile: profile, requestKind: existing ? "existing" : "new", route: route, retrieved: retrieved, similar: similar,
-            history: history, cluster: ClusterContext(namespace: namespace, quota: spec.context?.namespaceQuota, nodeFree: nil),
+            history: usage.map(HistorySummary.init), usage: usage, vmHistory: vmHistory, vmUsage: vmUsage,
+            cluster: ClusterContext(namespace: namespace, quota: spec.context?.namespaceQuota, nodeFree: nil),
             repo: inspection, plan: plan, warnings: warnings)
     }
 
-    static func summarize(_ m: ProvisionRequest.InlineMetrics) -> HistorySummary {
-        let mem = m.memoryUsage.map { $0 / 1_048_576 }
-        // Least-squares slope of memory over time, per day.
-        let n = Double(mem.count)
-        let xs = (0..<mem.count).map { Double($0) * Double(m.stepSeconds) / 86_400 }
-        let mx = xs.reduce(0, +) / n, my = mem.reduce(0, +) / n
-        let sxx = zip(xs, xs).map { ($0 - mx) * ($1 - mx) }.reduce(0, +)
-        let sxy = zip(xs, mem).map { ($0 - mx) * ($1 - my) }.reduce(0, +)
-        let slope = sxx > 0 ? sxy / sxx : 0
-        return HistorySummary(
-            source: "inline", cpuCores: Percentiles(m.cpuUsage), memoryMiB: Percentiles(mem),
-            requestRate: m.requestRate.flatMap { $0.isEmpty ? nil : Percentiles($0) },
-            replicas: m.replicaCounts.flatMap { $0.isEmpty ? nil : Percentiles($0) }, restarts: 0, oomKills: 0, throttlingRatio: nil,
-            windowSeconds: m.stepSeconds * m.cpuUsage.count, samples: m.cpuUsage.count, memoryTrendMiBPerDay: (slope * 100).rounded() / 100)
+    /// Usage of the request's VMs that already exist: inline samples, else the Proxmox API's RRD data,
+    /// else prometheus-pve-exporter series. A VM with no readable history is sized from knowledge, with a warning.
+    func vmHistories(for request: ProvisionRequest, warnings: inout [String], plan: inout [PlanStep]) async -> ([VMHistorySummary], [String: VMUsage]) {
+        var summaries: [VMHistorySummary] = [], usage: [String: VMUsage] = [:]
+        let px = request.spec.target?.proxmox
+        for vm in px?.vms ?? [] where vm.vmid != nil || vm.usage != nil {
+            let name = vm.name ?? "\(request.metadata.name)-\(vm.role)"
+            var found: (VMUsage, String)?
+            var problems: [String] = []
+            if let u = vm.usage {
+                let times = u.cpuCores.indices.map { Double($0 * u.stepSeconds) }
+                found = (VMUsage(name: name, times: times, cpuCores: u.cpuCores, memoryMiB: u.memoryMiB), "inline")
+            }
+            if found == nil, let vmid = vm.vmid, let proxmox {
+                if let node = px?.node {
+                    do { found = (try await proxmox.usage(node: node, vmid: vmid), "proxmox-rrd") } catch {
+                        problems.append(Redactor.scrub((error as? ProvisioError)?.message ?? String(describing: error)))
+                    }
+                } else {
+                    problems.append("no spec.target.proxmox.node to read VM \(vmid)'s RRD data from")
+                }
+            }
+            if found == nil, let vmid = vm.vmid, let prometheus {
+                do {
+                    if let u = try await prometheus.vmUsage(vmid: vmid) {
+                        found = (u, "pve-exporter")
+                    } else {
+                        problems.append("no pve-exporter series for qemu/\(vmid)")
+                    }
+                } catch { problems.append(Redactor.scrub((error as? ProvisioError)?.message ?? String(describing: error))) }
+            }
+            guard var (u, source) = found, u.cpuCores.count >= 2 else {
+                let why = problems.isEmpty ? "neither the Proxmox API nor Prometheus is configured" : problems.joined(separator: "; ")
+                warnings.append("VM \(name) (vmid \(vm.vmid.map(String.init) ?? "-")): no usage history (\(why)); sized from knowledge")
+                plan.append(PlanStep("vm-history", "\(name): none"))
+                continue
+            }
+            u.name = name
+            summaries.append(VMHistorySummary(name: name, vmid: vm.vmid, source: source, usage: u))
+            usage[name] = u
+            plan.append(PlanStep("vm-history", "\(name): \(u.cpuCores.count) samples from \(source) over \(Tree.format((u.days * 10).rounded() / 10)) days"))
+        }
+        return (summaries, usage)
+    }
+
+    /// Reads the history (inline or from Prometheus) and chooses the route; a Prometheus that is down,
+    /// slow or empty is a warning, and the knowledge route is taken.
+    func history(for request: ProvisionRequest, path: String, warnings: inout [String], plan: inout [PlanStep]) async -> (UsageHistory?, Route) {
+        let spec = request.spec
+        if let m = spec.history?.inline {
+            let usage = UsageHistory(inline: m.stepSeconds, cpu: m.cpuUsage, memory: m.memoryUsage, replicas: m.replicaCounts, requestRate: m.requestRate)
+            return (usage, Route(name: "metrics", reason: "the request carries inline historical metrics (\(m.cpuUsage.count) samples)"))
+        }
+        guard let ref = spec.history?.prometheus else { return (nil, Route(name: "knowledge", reason: "new service: no history in the request")) }
+        let workload = WorkloadRef(
+            namespace: ref.namespace ?? spec.target?.kubernetes?.namespace ?? "default", workload: ref.workload ?? request.metadata.name,
+            selector: ref.selector, container: ref.container)
+        let what = "\(workload.namespace)/\(ref.selector ?? workload.workload ?? "")"
+        guard let prometheus else {
+            warnings.append("spec.history.prometheus names \(what) but no Prometheus is configured (--prometheus or prometheus.url); sized from knowledge")
+            return (nil, Route(name: "knowledge", reason: "history declared, but no Prometheus is configured"))
+        }
+        let clock = ContinuousClock(), start = clock.now
+        do {
+            guard let usage = try await prometheus.fetch(workload) else {
+                warnings.append("Prometheus at \(prometheus.client.config.displayURL) has no CPU or memory series for \(what); sized from knowledge")
+                plan.append(PlanStep("history", "no series for \(what)"))
+                return (nil, Route(name: "knowledge", reason: "Prometheus has no series for \(what)"))
+            }
+            let days = Double(usage.stepSeconds * usage.times.count) / 86_400
+            let ms = Int(((clock.now - start) / .milliseconds(1)).rounded())
+            plan.append(
+                PlanStep(
+                    "history",
+                    "read \(usage.cpuSamples.count) pod samples of \(usage.pods.count) pods, step \(usage.stepSeconds) s, \(usage.events.count) events in \(ms) ms"
+                ))
+            return (
+                usage,
+                Route(
+                    name: "metrics",
+                    reason: "Prometheus has \(Tree.format((days * 10).rounded() / 10)) days of history for \(what) (\(usage.pods.count) pods)")
+            )
+        } catch {
+            let message = (error as? ProvisioError)?.message ?? String(describing: error)
+            warnings.append("history unavailable, sized from knowledge: \(Redactor.scrub(message))")
+            logger.warning("Prometheus unavailable", metadata: ["request.path": "\(path)", "error": "\(Redactor.scrub(message))"])
+            plan.append(PlanStep("history", "failed: \(Redactor.scrub(message))"))
+            return (nil, Route(name: "knowledge", reason: "Prometheus could not be read"))
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 public import ProvisioCore
+public import ProvisioHistory
 public import ProvisioRequest
 public import ProvisioStore
 
@@ -70,43 +71,6 @@ public struct RetrievedDocument: Codable, Sendable, Hashable {
     public var sources: [String]
 }
 
-/// Percentiles of one series.
-public struct Percentiles: Codable, Sendable, Hashable {
-    public var p50: Double
-    public var p95: Double
-    public var p99: Double
-    public var max: Double
-
-    /// Nearest-rank percentiles of `values` (which must not be empty).
-    public init(_ values: [Double]) {
-        let s = values.sorted()
-        func rank(_ q: Double) -> Double { s[Swift.max(0, Swift.min(s.count - 1, Int((q * Double(s.count)).rounded(.up)) - 1))] }
-        p50 = rank(0.5)
-        p95 = rank(0.95)
-        p99 = rank(0.99)
-        max = s.last ?? 0
-    }
-}
-
-/// What the history of a running service says, per pod.
-public struct HistorySummary: Codable, Sendable, Hashable {
-    public var source: String
-    /// CPU per pod, cores.
-    public var cpuCores: Percentiles
-    /// Memory per pod, MiB.
-    public var memoryMiB: Percentiles
-    public var requestRate: Percentiles?
-    public var replicas: Percentiles?
-    public var restarts: Int
-    public var oomKills: Int
-    public var throttlingRatio: Double?
-    /// Seconds covered.
-    public var windowSeconds: Int
-    public var samples: Int
-    /// Growth of memory over the window, MiB per day (least squares).
-    public var memoryTrendMiBPerDay: Double
-}
-
 /// Limits of where the service will run.
 public struct ClusterContext: Codable, Sendable, Hashable {
     public var namespace: String
@@ -155,8 +119,19 @@ public struct ContextBundle: Codable, Sendable, Hashable {
     public var retrieved: [RetrievedDocument]
     public var similar: [ProvisioDatabase.SimilarRun]
     public var history: HistorySummary?
+    /// The samples behind `history`, for the backtest (not written out: they can be large).
+    public var usage: UsageHistory?
+    /// VMs of `target.proxmox` that already run, with what their usage says.
+    public var vmHistory: [VMHistorySummary] = []
+    /// Their samples, by VM name (not written out).
+    public var vmUsage: [String: VMUsage] = [:]
     public var cluster: ClusterContext
     public var repo: RepoInspection
     public var plan: [PlanStep]
     public var warnings: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case requestPath, requestForm, requestDigest, request, appProfile, requestKind, route, retrieved, similar, history, vmHistory, cluster, repo, plan,
+            warnings
+    }
 }

@@ -8,7 +8,7 @@ public struct ProvisioError: Error, Hashable, Sendable, CustomStringConvertible 
     /// The kind of failure, stable for tests and exit codes.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidRequest, invalidPolicy, invalidKnowledge, io, database, git, configuration, unsafePath
+            case invalidRequest, invalidPolicy, invalidKnowledge, io, database, git, configuration, unsafePath, metrics
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -28,6 +28,8 @@ public struct ProvisioError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let configuration = Code(.configuration)
         /// A write would leave the folder it belongs to.
         public static let unsafePath = Code(.unsafePath)
+        /// A metrics source (Prometheus, the Proxmox API) could not be read or answered something unexpected.
+        public static let metrics = Code(.metrics)
         public var description: String { base.rawValue }
     }
 

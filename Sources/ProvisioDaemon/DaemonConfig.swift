@@ -1,5 +1,6 @@
 public import Foundation
 import ProvisioCore
+public import ProvisioHistory
 import Yams
 
 /// The daemon's configuration: `/etc/provisio/config.yaml`, then environment overrides, then
@@ -20,6 +21,10 @@ public struct DaemonConfig: Sendable, Equatable {
     public var botEmail = "provisio@localhost"
     /// The webhook's shared secret; nil disables the webhook (every call gets 401).
     public var webhookSecret: String?
+    /// Where the metrics route reads history; nil: knowledge route only.
+    public var prometheus: PrometheusConfig?
+    /// The Proxmox VE API, for existing VMs' usage.
+    public var proxmox: ProxmoxConfig?
 
     public init(repoURL: String, stateDirectory: String, knowledgeDirectory: String, policiesDirectory: String) {
         self.repoURL = repoURL
@@ -43,7 +48,7 @@ public struct DaemonConfig: Sendable, Equatable {
         "bot.name": "commit author name (default provisio)",
         "bot.email": "commit author email (default provisio@localhost)",
         "webhook.secretFile": "file holding the webhook secret (default: systemd credential webhook-secret, or $PROVISIO_WEBHOOK_SECRET)",
-    ]
+    ].merging(PrometheusConfig.keys) { a, _ in a }.merging(ProxmoxConfig.keys) { a, _ in a }
 
     /// Loads `path` (when it exists), applies the environment, and checks the result.
     public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DaemonConfig {
@@ -109,6 +114,8 @@ public struct DaemonConfig: Sendable, Equatable {
         } else if let s = environment["PROVISIO_WEBHOOK_SECRET"], !s.isEmpty {
             c.webhookSecret = s
         }
+        c.prometheus = try PrometheusConfig.load(values: values, environment: environment, file: file)
+        c.proxmox = try ProxmoxConfig.load(values: values, environment: environment, file: file)
         if c.webhookSecret?.isEmpty == true { throw fail("webhook.secretFile", "the webhook secret is empty") }
         for (key, dir) in [("knowledge", c.knowledgeDirectory), ("policies", c.policiesDirectory)] where !FileManager.default.fileExists(atPath: dir) {
             throw fail(key, "\(dir) does not exist")

@@ -3,6 +3,7 @@ public import Logging
 public import ProvisioContext
 public import ProvisioCore
 import ProvisioGit
+public import ProvisioHistory
 public import ProvisioPredict
 public import ProvisioRefine
 public import ProvisioRender
@@ -23,6 +24,10 @@ public struct PipelineConfig: Sendable {
     public var retrieval = true
     /// Run agent 3 (off for the `--no-refine` ablation: the draft is final).
     public var refine = true
+    /// Where the metrics route reads the history of running services; nil: knowledge route only.
+    public var prometheus: PrometheusConfig?
+    /// The Proxmox VE API, for the usage of VMs that already exist.
+    public var proxmox: ProxmoxConfig?
 
     public init(
         stateDirectory: String, knowledgeDirectory: String, policiesDirectory: String, rewrites: [RepoRewrite] = [], offline: Bool = false,
@@ -47,8 +52,11 @@ public struct PipelineConfig: Sendable {
             if FileManager.default.fileExists(atPath: name) { return name }
             return "/usr/share/provisio/\(name)"
         }
-        return PipelineConfig(
+        var c = PipelineConfig(
             stateDirectory: state, knowledgeDirectory: dir("PROVISIO_KNOWLEDGE", "knowledge"), policiesDirectory: dir("PROVISIO_POLICIES", "policies"))
+        c.prometheus = try? PrometheusConfig.load(values: [:], environment: environment, file: "environment")
+        c.proxmox = try? ProxmoxConfig.load(values: [:], environment: environment, file: "environment")
+        return c
     }
 }
 
@@ -70,6 +78,7 @@ public struct Pipeline: Sendable {
     public let database: ProvisioDatabase
     public let policy: Policy
     public let logger: Logger
+    let prometheus: PrometheusHistory?
 
     /// Opens the state database, refreshes the knowledge index if its files changed, loads policy.
     public init(config: PipelineConfig, logger: Logger) throws {
@@ -80,6 +89,7 @@ public struct Pipeline: Sendable {
             logger.info("knowledge index rebuilt", metadata: ["knowledge.dir": "\(config.knowledgeDirectory)"])
         }
         policy = try Policy.load(from: config.policiesDirectory)
+        prometheus = config.prometheus.map(PrometheusHistory.init)
     }
 
     /// The GitOps repository root of a request: the nearest folder with `.provisio.yaml` or `.git`,
@@ -126,6 +136,8 @@ public struct Pipeline: Sendable {
         let repositories = config.offline ? nil : RepositoryCache(directory: (config.stateDirectory as NSString).appendingPathComponent("repos"))
         var contextAgent = ContextAgent(database: database, repositories: repositories, rewrites: config.rewrites, logger: logger)
         contextAgent.retrieval = config.retrieval
+        contextAgent.prometheus = prometheus
+        contextAgent.proxmox = config.proxmox.map(ProxmoxClient.init)
         let context = try await timed("context") { try await contextAgent.run(forContext) }
         let draft = try await timed("predict") { try await PredictAgent().run(context) }
         let final = try await timed("refine") {

@@ -44,6 +44,10 @@ public struct Recommendation: Codable, Sendable, Hashable {
         public var cores: Int
         public var memoryMiB: Int
         public var diskGiB: Int
+        /// Balloon minimum (Proxmox `memory.floating`), when sized from usage.
+        public var floatingMiB: Int?
+        /// The existing VM this plan resizes.
+        public var vmid: Int?
         public init(name: String, role: String, count: Int, cores: Int, memoryMiB: Int, diskGiB: Int) {
             self.name = name
             self.role = role

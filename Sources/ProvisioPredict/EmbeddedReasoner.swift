@@ -1,6 +1,7 @@
 import Foundation
 public import ProvisioContext
 public import ProvisioCore
+import ProvisioHistory
 import ProvisioStore
 
 /// Agent 2 without a model: Little's law, CPU cost per request, the tier's availability rules,
@@ -220,36 +221,73 @@ struct EmbeddedReasoner {
     mutating func fromHistory(_ h: HistorySummary, prof: KnowledgeDocument.RuntimeProfile, minReplicas: Int, utilization u: Double) -> (Recommendation, Double)
     {
         let days = Double(h.windowSeconds) / 86_400
-        // Margins shrink as the history grows: a day of data earns less trust than a month.
+        // Margins shrink as the history grows: a day of data earns less trust than two weeks.
         let margin = min(0.35, 0.10 + 0.15 / max(1, days).squareRoot())
-        say("History: \(h.samples) samples over \(Self.f(days)) days; safety margin 10% + 15%/√days = \(Int((margin * 100).rounded()))%.")
-        let cpuReq = max(prof.minCpu ?? CPUQuantity(millicores: 10), CPUQuantity(cores: h.cpuCores.p95 * (1 + margin))).roundedUp(to: 10)
-        say("CPU request: p95 \(Self.f(h.cpuCores.p95)) cores per pod × \(Self.f(1 + margin)) = \(cpuReq).")
+        say(
+            "History from \(h.source): \(h.samples) pod samples over \(Self.f(days)) days; safety margin 10% + 15%/√days = \(Int((margin * 100).rounded()))% (it shrinks as the history grows)."
+        )
+        let current = h.currentLimits ?? context.request.spec.context?.current?.limits
+
+        // CPU: the 95th percentile per pod, corrected for throttling, which hides demand.
+        var cpuP95 = h.cpuCores.p95, cpuMax = h.cpuCores.max
+        var throttled = false
+        if let theta = h.throttlingRatio, theta > 0.05 {
+            throttled = true
+            let factor = 1 + min(theta, 1)
+            say(
+                "Throttling: at p95 \(Int((theta * 100).rounded()))% of CFS periods were throttled, so usage understates demand by an unknown amount; assume up to that share more: × (1 + \(Self.f(theta))) = × \(Self.f(factor)): p95 \(Self.f(cpuP95)) → \(Self.f(cpuP95 * factor)) cores, max \(Self.f(cpuMax)) → \(Self.f(cpuMax * factor)) cores."
+            )
+            cpuP95 *= factor
+            cpuMax *= factor
+        }
+        let cpuReq = max(prof.minCpu ?? CPUQuantity(millicores: 10), CPUQuantity(cores: cpuP95 * (1 + margin))).roundedUp(to: 10)
+        say("CPU request: p95 \(Self.f(cpuP95)) cores per pod × \(Self.f(1 + margin)) = \(cpuReq).")
+        var cpuLimit = max(
+            CPUQuantity(millicores: cpuReq.millicores * 2), CPUQuantity(cores: cpuMax * 1.2), prof.startupCpu ?? CPUQuantity(millicores: 0)
+        ).roundedUp(to: 50)
+        say("CPU limit: max(2 × request, 1.2 × max \(Self.f(cpuMax))\(prof.startupCpu.map { ", start-up \($0)" } ?? "")) = \(cpuLimit).")
+        if throttled, let allowed = current?.cpu, cpuLimit <= allowed {
+            let raised = CPUQuantity(cores: allowed.cores * (1 + (h.throttlingRatio ?? 0))).roundedUp(to: 50)
+            say("It was throttled at its \(allowed) limit: the limit must rise above it → \(allowed) × \(Self.f(1 + (h.throttlingRatio ?? 0))) = \(raised).")
+            cpuLimit = raised
+        }
+
+        // Memory: from the peak, never below what an OOM kill proved the container needs.
         let horizonDays = 7.0
         let growth = max(0, h.memoryTrendMiBPerDay) * horizonDays
-        let memMiB = h.memoryMiB.max * (1 + margin) + growth
-        let memReq = MemoryQuantity(mebibytes: memMiB).roundedUp(toMebibytes: 16)
+        var memMiB = h.memoryMiB.max * (1 + margin) + growth
         say(
-            "Memory request: max \(Self.f(h.memoryMiB.max)) MiB × \(Self.f(1 + margin)) + trend \(Self.f(h.memoryTrendMiBPerDay)) MiB/day × 7 days = \(Self.f(memMiB)) MiB → \(memReq)."
+            "Memory: max \(Self.f(h.memoryMiB.max)) MiB × \(Self.f(1 + margin)) + trend \(Self.f(max(0, h.memoryTrendMiBPerDay))) MiB/day × 7 days = \(Self.f(memMiB)) MiB."
         )
+        if h.oomKills > 0 {
+            let killedAt = h.oomKilledAtMiB ?? h.memoryMiB.max
+            let floor = killedAt * (1 + margin)
+            say(
+                "OOM kills: \(h.oomKills) in the window, at \(Self.f(killedAt)) MiB\(h.oomKilledAtMiB == nil ? " (the largest sample; no limit series)" : " (the limit in force)"); the demand reached at least that, so memory ≥ \(Self.f(killedAt)) × \(Self.f(1 + margin)) = \(Self.f(floor)) MiB."
+            )
+            memMiB = max(memMiB, floor)
+            if h.oomKills >= 3 {
+                assumptions.append("\(h.oomKills) OOM kills at the same limit can mean a leak: then more memory only delays the next kill")
+            }
+        }
+        let memReq = MemoryQuantity(mebibytes: memMiB).roundedUp(toMebibytes: 16)
         let factor = prof.memoryLimitFactor ?? 1.5
         let memLimit = MemoryQuantity(bytes: Int64(Double(memReq.bytes) * factor)).roundedUp(toMebibytes: 32)
-        let cpuLimit = max(
-            CPUQuantity(millicores: cpuReq.millicores * 2), CPUQuantity(cores: h.cpuCores.max * 1.2), prof.startupCpu ?? CPUQuantity(millicores: 0)
-        ).roundedUp(to: 50)
-        say("Limits: memory \(memReq) × \(Self.f(factor)) = \(memLimit); CPU max(2 × request, 1.2 × observed max \(Self.f(h.cpuCores.max))) = \(cpuLimit).")
+        say("Memory request \(memReq); limit × \(Self.f(factor)) for GC and bursts = \(memLimit).")
+
+        // Replicas from what ran, per-pod usage × pods for the HPA range.
         let observedMin = Int((h.replicas?.p50 ?? Double(minReplicas)).rounded(.down))
         let replicas = max(minReplicas, min(observedMin, Int(h.replicas?.max ?? 1)))
         let peakPods = h.replicas?.max ?? 1
-        let totalPeakCpu = h.cpuCores.max * peakPods
+        let totalPeakCpu = cpuMax * peakPods
         let needed = Int((totalPeakCpu / (cpuReq.cores * u)).rounded(.up))
         let maxReplicas = max(replicas + 1, needed)
         say(
-            "Replicas: max(tier \(minReplicas), observed median \(observedMin)) = \(replicas); peak \(Self.f(h.cpuCores.max)) cores × \(Self.f(peakPods)) pods = \(Self.f(totalPeakCpu)) cores → HPA \(replicas)–\(maxReplicas) at \(Int(u * 100))%."
+            "Replicas: max(tier \(minReplicas), observed median \(observedMin)) = \(replicas); peak \(Self.f(cpuMax)) cores × \(Self.f(peakPods)) pods = \(Self.f(totalPeakCpu)) cores → HPA \(replicas)–\(maxReplicas) at \(Int(u * 100))%."
         )
-        if let current = context.request.spec.context?.current, let r = current.requests {
+        if let r = h.currentRequests ?? context.request.spec.context?.current?.requests {
             say(
-                "Current: requests \(r.cpu?.description ?? "-")/\(r.memory?.description ?? "-"), \(current.replicas.map(String.init) ?? "?") replicas; proposed \(cpuReq)/\(memReq)."
+                "Current: requests \(r.cpu?.description ?? "-")/\(r.memory?.description ?? "-"), limits \(current?.cpu?.description ?? "-")/\(current?.memory?.description ?? "-"); proposed \(cpuReq)/\(memReq), limits \(cpuLimit)/\(memLimit)."
             )
         }
         citations.append(contentsOf: context.retrieved.filter { $0.role == "runtime" || $0.role == "framework" }.map(\.id))
@@ -270,7 +308,17 @@ struct EmbeddedReasoner {
             let doc = context.retrieved.first { $0.role == "dependency:\(vm.role)" || ($0.role == "application" && $0.id == vm.role) }
             let dbQps = P
             var cores = 2, mem = 4096, disk = 32
-            if let tiers = doc?.vm, !tiers.isEmpty {
+            var floating: Int?
+            if let usage = context.vmUsage[vmName] {
+                let size = VMSizer.size(usage)
+                let from = context.vmHistory.first { $0.name == vmName }
+                say(
+                    "VM \(vmName) (\(vm.role)) already runs: \(usage.cpuCores.count) samples over \(Self.f(usage.days)) days from \(from?.source ?? "history")\(usage.allocatedCores.map { ", allocated \($0) cores/\(usage.allocatedMemoryMiB ?? 0) MiB" } ?? "")."
+                )
+                for step in size.reasoning { say("VM \(vmName): \(step)") }
+                (cores, mem, floating) = (size.cores, size.memoryMiB, size.floatingMiB)
+                if let tier = doc?.vm?.first(where: { $0.upToQps >= P }) ?? doc?.vm?.last { disk = tier.diskGiB }
+            } else if let tiers = doc?.vm, !tiers.isEmpty {
                 let tier = tiers.first { $0.upToQps >= dbQps } ?? tiers.last!
                 (cores, mem, disk) = (tier.cores, tier.memoryMiB, tier.diskGiB)
                 citations.append(doc!.id)
@@ -285,7 +333,10 @@ struct EmbeddedReasoner {
             if let c = vm.cores { cores = c }
             if let m = vm.memoryMiB { mem = m }
             if let d = vm.diskGiB { disk = d }
-            out.append(.init(name: vmName, role: vm.role, count: vm.count ?? 1, cores: cores, memoryMiB: mem, diskGiB: disk))
+            var plan = Recommendation.VMPlan(name: vmName, role: vm.role, count: vm.count ?? 1, cores: cores, memoryMiB: mem, diskGiB: disk)
+            plan.floatingMiB = floating.map { min($0, mem) }
+            plan.vmid = vm.vmid
+            out.append(plan)
         }
         return out
     }

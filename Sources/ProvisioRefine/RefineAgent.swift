@@ -1,6 +1,7 @@
 import Foundation
 public import ProvisioContext
 public import ProvisioCore
+import ProvisioHistory
 public import ProvisioPredict
 public import ProvisioStore
 
@@ -147,6 +148,37 @@ public struct RefineAgent: Stage {
             if f.rejects { rejected = true }
         }
 
+        // Backtest: would the plan have held against the history it came from?
+        var backtestChecks: [FinalPlan.Check] = []
+        if let usage = ctx.usage {
+            let b = Backtest(history: usage, requests: rec.requests, limits: rec.limits)
+            let pct = { (d: Double) in "\(Tree.format((d * 1000).rounded() / 10))%" }
+            let detail =
+                "\(b.samples) pod samples: memory over the limit \(pct(b.memoryOverLimit)), over the request \(pct(b.memoryOverRequest)); CPU over the request \(pct(b.cpuOverRequest))\(b.cpuOverLimit.map { ", over the limit \(pct($0))" } ?? ""); slack CPU \(pct(b.cpuSlack)), memory \(pct(b.memorySlack))"
+            rounds.append(
+                .init(
+                    round: rounds.map(\.round).max() ?? 1, thought: "Would this plan have held against the history it was sized from?", tool: "backtest",
+                    input: rec.summary, observation: detail))
+            let passed = b.memoryOverLimit <= 0.001 && b.cpuOverRequest <= 0.10
+            if !passed { reasons.append("backtest: \(detail)") }
+            backtestChecks.append(.init(name: "backtest", passed: passed, detail: detail))
+        }
+
+        for vm in rec.vms {
+            guard let usage = ctx.vmUsage[vm.name] else { continue }
+            let j = VMJudgement(method: "plan", sizes: [usage.name: (Double(vm.cores), Double(vm.memoryMiB))], usage: [usage])
+            let pct = { (d: Double) in "\(Tree.format((d * 1000).rounded() / 10))%" }
+            let detail =
+                "VM \(vm.name), \(usage.cpuCores.count) samples: CPU over \(vm.cores) cores \(pct(j.cpuSamplesOver)), memory over \(vm.memoryMiB) MiB \(pct(j.memorySamplesOver)); slack CPU \(pct(j.cpuSlack)), memory \(pct(j.memorySlack))"
+            rounds.append(
+                .init(
+                    round: rounds.map(\.round).max() ?? 1, thought: "Would this VM size have held against the VM's own usage?", tool: "backtest",
+                    input: "\(vm.name) \(vm.cores)c/\(vm.memoryMiB)MiB", observation: detail))
+            let passed = j.memorySamplesOver == 0 && j.cpuSamplesOver <= 0.005
+            if !passed { reasons.append("backtest: \(detail)") }
+            backtestChecks.append(.init(name: "backtest", passed: passed, detail: detail))
+        }
+
         let cost = estimate(rec)
         rounds.append(
             .init(
@@ -161,10 +193,14 @@ public struct RefineAgent: Stage {
                 name: name, passed: failing.isEmpty,
                 detail: failing.isEmpty ? (clamped ? "passes after changes" : "passes") : failing.map(\.detail).joined(separator: "; "))
         }
+        let hasRuntime = ctx.retrieved.contains { $0.role == "runtime" }
         checks.append(
             .init(
-                name: "knowledge", passed: ctx.retrieved.contains { $0.role == "runtime" },
-                detail: ctx.retrieved.contains { $0.role == "runtime" } ? "runtime profile found" : "only the generic profile was available"))
+                name: "knowledge", passed: hasRuntime || ctx.history != nil,
+                detail: hasRuntime
+                    ? "runtime profile found" : ctx.history != nil ? "sized from history; knowledge only fills gaps" : "only the generic profile was available")
+        )
+        checks += backtestChecks
         let status = rejected ? "rejected" : reasons.isEmpty ? "approved" : "needs-review"
         var confidence = input.draft.confidence
         if !reasons.isEmpty { confidence -= 0.1 }

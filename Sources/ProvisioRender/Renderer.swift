@@ -166,7 +166,8 @@ public struct Renderer: Stage {
                         instance,
                         .object([
                             ("role", .string(vm.role)), ("node", node.map(Tree.string)), ("cores", .int(vm.cores)),
-                            ("memory_mib", .int(vm.memoryMiB)), ("disk_gib", .int(vm.diskGiB)),
+                            ("memory_mib", .int(vm.memoryMiB)), ("floating_memory_mib", vm.floatingMiB.map(Tree.int)), ("disk_gib", .int(vm.diskGiB)),
+                            ("vmid", vm.vmid.map(Tree.int)),
                             ("tags", .list([.string("provisio"), .string(name), .string(vm.role)])),
                         ])))
                 files.append(.init(path: "ansible/host_vars/\(instance).yml", contents: hostVars(vm, request: name).yaml()))

@@ -118,7 +118,26 @@ public struct ProvisionRequest: Codable, Hashable, Sendable {
         public var cores: Int?
         public var memoryMiB: Int?
         public var diskGiB: Int?
+        /// The VM already exists with this id: size it from its usage history.
+        public var vmid: Int?
+        /// Usage carried in the request, for a VM that already runs.
+        public var usage: VMUsageSamples?
         public init(role: String) { self.role = role }
+    }
+
+    /// A running VM's usage samples.
+    public struct VMUsageSamples: Codable, Hashable, Sendable {
+        /// Seconds between samples.
+        public var stepSeconds: Int
+        /// Cores in use at each sample.
+        public var cpuCores: [Double]
+        /// Memory in use at each sample, MiB.
+        public var memoryMiB: [Double]
+        public init(stepSeconds: Int, cpuCores: [Double], memoryMiB: [Double]) {
+            self.stepSeconds = stepSeconds
+            self.cpuCores = cpuCores
+            self.memoryMiB = memoryMiB
+        }
     }
 
     /// Where the history of a running service lives.
@@ -130,8 +149,14 @@ public struct ProvisionRequest: Codable, Hashable, Sendable {
 
     /// A workload in Prometheus.
     public struct PrometheusRef: Codable, Hashable, Sendable {
+        /// Defaults to the target namespace.
         public var namespace: String?
+        /// Defaults to the request's name.
         public var workload: String?
+        /// PromQL label matchers instead of the pod-name match.
+        public var selector: String?
+        /// The container to size when the pod has several.
+        public var container: String?
         public init() {}
     }
 

@@ -249,6 +249,16 @@ public struct RequestLoader: Sendable {
                             field: prefix("spec.target.proxmox.vms[\(i)].name", "deployment_context.vms[\(i)].name"),
                             message: "the VM name '\(name)' is longer than 63 characters; set a shorter name"))
                 }
+                if let u = vm.usage {
+                    let base = prefix("spec.target.proxmox.vms[\(i)].usage", "deployment_context.vms[\(i)].usage")
+                    if u.cpuCores.count < 2 { out.append(.init(field: "\(base).cpuCores", message: "needs at least 2 samples")) }
+                    if u.memoryMiB.count != u.cpuCores.count {
+                        out.append(
+                            .init(
+                                field: "\(base).memoryMiB",
+                                message: "has \(u.memoryMiB.count) samples but cpuCores has \(u.cpuCores.count); every series needs one sample per step"))
+                    }
+                }
                 if !names.insert(name).inserted {
                     out.append(
                         .init(

@@ -7,6 +7,11 @@ public enum RequestSchema {
     static let dnsLabel = Schema.StringRule(
         pattern: dnsLabelPattern, maxLength: 63,
         hint: "is not a DNS-1123 label: use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit")
+    /// PromQL label matchers (`app="x", pod=~"x-.*"`): accepted only in this shape, so a request cannot inject PromQL.
+    public static let selectorPattern =
+        #"^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"([^"\\]|\\.)*"\s*(,\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"([^"\\]|\\.)*"\s*)*$"#
+    static let selector = Schema.StringRule(
+        pattern: selectorPattern, maxLength: 512, hint: "must be PromQL label matchers such as app=\"shop\", pod=~\"api-.*\"")
     static let stackName = Schema.StringRule(
         pattern: "^[A-Za-z0-9][A-Za-z0-9+#. _/-]{0,39}$", maxLength: 40,
         hint: "must be a short name such as go, java, python, gin or spring-boot")
@@ -52,6 +57,14 @@ public enum RequestSchema {
             .init("cores", .integer(min: 1, max: 128, description: "Fix the cores instead of letting provisio size them.")),
             .init("memoryMiB", .integer(min: 256, max: 1_048_576)),
             .init("diskGiB", .integer(min: 1, max: 65_536)),
+            .init("vmid", .integer(min: 100, max: 999_999_999, description: "The VM exists: size it from its usage (Proxmox RRD, pve-exporter or usage).")),
+            .init(
+                "usage",
+                .object(
+                    properties: [
+                        .init("stepSeconds", .integer(min: 1, max: 86_400)), .init("cpuCores", series("Cores in use.")),
+                        .init("memoryMiB", series("Memory in use, MiB.")),
+                    ], required: ["stepSeconds", "cpuCores", "memoryMiB"], description: "Usage samples of a VM that already runs.")),
         ], required: ["role"])
 
     /// The full `provisio/v1alpha1` form.
@@ -116,7 +129,10 @@ public enum RequestSchema {
                                     .init(
                                         "prometheus",
                                         .object(
-                                            properties: [.init("namespace", .string(dnsLabel)), .init("workload", .string(dnsLabel))],
+                                            properties: [
+                                                .init("namespace", .string(dnsLabel)), .init("workload", .string(dnsLabel)),
+                                                .init("selector", .string(selector)), .init("container", .string(dnsLabel)),
+                                            ],
                                             required: [])),
                                     .init(
                                         "inline",

@@ -30,14 +30,16 @@ struct Benchmark: AsyncParsableCommand {
                 let loaded = try RequestLoader().load(path: file)
                 var totals: [Double] = []
                 var stages: [[Double]] = [[], [], [], []]
+                var route = ""
                 for _ in 0..<iterations {
                     let r = try await pipeline.plan(path: file, loaded: loaded)
+                    route = r.context.route.name
                     totals.append(r.timings.map(\.1).reduce(0, +))
                     for (i, t) in r.timings.enumerated() { stages[i].append(t.1) }
                 }
                 let name = (file as NSString).deletingLastPathComponent.split(separator: "/").last.map(String.init) ?? file
                 print(
-                    "\(name.padding(toLength: 40, withPad: " ", startingAt: 0))  \(ms(pct(totals, 0.5)).padding(toLength: 7, withPad: " ", startingAt: 0))  \(ms(pct(totals, 0.99)).padding(toLength: 7, withPad: " ", startingAt: 0))  (\(stages.map { ms(pct($0, 0.5)) }.joined(separator: "/")))"
+                    "\(name.padding(toLength: 40, withPad: " ", startingAt: 0))  \(ms(pct(totals, 0.5)).padding(toLength: 7, withPad: " ", startingAt: 0))  \(ms(pct(totals, 0.99)).padding(toLength: 7, withPad: " ", startingAt: 0))  (\(stages.map { ms(pct($0, 0.5)) }.joined(separator: "/")))  route \(route)"
                 )
             }
             let queries = ["go gin", "java spring boot", "python fastapi", "postgresql", "redis cache", "node express", "kafka", "django gunicorn workers"]

@@ -4,9 +4,17 @@ import ProvisioCore
 import ProvisioEval
 import ProvisioPipeline
 
-/// `provisio eval`: accuracy against a sizing dataset, with baselines and ablations.
+/// `provisio eval`: sizing accuracy on a dataset, and VM right-sizing on usage traces.
 struct Eval: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "Measure sizing quality: on a sizing dataset (default), or VM right-sizing on usage traces (vm-traces).",
+        subcommands: [EvalDataset.self, EvalVMTraces.self], defaultSubcommand: EvalDataset.self)
+}
+
+/// `provisio eval DATASET`: accuracy against a sizing dataset, with baselines and ablations.
+struct EvalDataset: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dataset",
         abstract: "Measure sizing accuracy on a dataset (community-sizing format): table, report.md, predictions.json, plot.svg.")
 
     @Argument(help: "Dataset YAML (a list of entries with typical_description and ground_truth).") var dataset: String

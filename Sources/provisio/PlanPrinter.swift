@@ -34,8 +34,7 @@ enum PlanPrinter {
         for doc in c.retrieved { s += "  retrieved      \(doc.id) as \(doc.role) (bm25 \(Tree.format(doc.score)))\n" }
         for sim in c.similar { s += "  similar        \(sim.requestName) (\(Tree.format(sim.similarity))): \(sim.summary)\n" }
         if let h = c.history {
-            s +=
-                "  history        \(h.samples) samples; cpu p95 \(Tree.format(h.cpuCores.p95)) cores, memory max \(Tree.format((h.memoryMiB.max * 10).rounded() / 10)) MiB\n"
+            s += HistoryText.render(h).split(separator: "\n").map { "  \($0)" }.joined(separator: "\n") + "\n"
         }
         for w in c.warnings { s += "  ! \(w)\n" }
         s += "\nAgent 2 · Predict — \(d.reasoner) reasoner, confidence \(Tree.format(d.confidence))\n"

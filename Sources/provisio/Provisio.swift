@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ProvisioContext
 import ProvisioCore
+import ProvisioHistory
 import ProvisioPipeline
 import ProvisioRequest
 
@@ -16,7 +17,9 @@ struct Provisio: AsyncParsableCommand {
             Exit codes: 0 success; 1 a request is invalid, violates policy or was rejected; \
             3 provisio could not run (state, knowledge, policy, I/O); 64 wrong usage.
             """,
-        subcommands: [Plan.self, Validate.self, Reconcile.self, Run.self, ConfigCommand.self, Schema.self, Index.self, Eval.self, Benchmark.self])
+        subcommands: [
+            Plan.self, Validate.self, Reconcile.self, Run.self, ConfigCommand.self, HistoryCommand.self, Schema.self, Index.self, Eval.self, Benchmark.self,
+        ])
 }
 
 /// Options every command that sizes shares.
@@ -31,6 +34,8 @@ struct CommonOptions: ParsableArguments {
     var rewriteRepo: [String] = []
     @Flag(help: "Do not clone application repositories.")
     var offline = false
+    @Option(help: "Prometheus-compatible API for the metrics route (or $PROVISIO_PROMETHEUS_URL; token in $PROVISIO_PROMETHEUS_TOKEN).")
+    var prometheus: String?
     @Flag(name: .shortAndLong, help: "Log progress to stderr.")
     var verbose = false
 
@@ -45,6 +50,11 @@ struct CommonOptions: ParsableArguments {
         }
         c.offline = offline
         c.remember = remember
+        if let prometheus {
+            c.prometheus = try PrometheusConfig.load(
+                values: ["prometheus.url": prometheus], environment: ProcessInfo.processInfo.environment.filter { $0.key != "PROVISIO_PROMETHEUS_URL" },
+                file: "--prometheus")
+        }
         return c
     }
 

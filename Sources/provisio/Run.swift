@@ -42,6 +42,8 @@ struct Run: AsyncParsableCommand {
             var pipelineConfig = PipelineConfig(
                 stateDirectory: config.stateDirectory, knowledgeDirectory: config.knowledgeDirectory, policiesDirectory: config.policiesDirectory)
             pipelineConfig.remember = true
+            pipelineConfig.prometheus = config.prometheus
+            pipelineConfig.proxmox = config.proxmox
             let pipeline = try Pipeline(config: pipelineConfig, logger: logger)
             logger.info(
                 "provisio started",

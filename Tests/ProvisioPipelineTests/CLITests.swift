@@ -91,4 +91,29 @@ import Testing
         let (status, _) = try Self.provisio(["plan", "--rewrite-repo", "nonsense", Fixture.requests[0]] + Self.stateArgs())
         #expect(status == 64)
     }
+
+    @Test func evalVMTracesPrintsTheTableAndWritesPredictions() throws {
+        let dir = Fixture.temporaryDirectory("traces")
+        func trace(_ peakMHz: Double, _ peakKB: Int) -> String {
+            var rows = ["vm,timestamp_s,cpu_cores,cpu_capacity_mhz,cpu_usage_mhz,memory_provisioned_kb,memory_usage_kb"]
+            for vm in ["7", "8"] {
+                for i in 0..<(4 * 288) {
+                    let busy = i % 288 == 100
+                    rows.append("\(vm),\(1_700_000_000 + i * 300),4,8000.0,\(busy ? peakMHz : 500),8388608,\(busy ? peakKB : 1_048_576)")
+                }
+            }
+            return rows.joined(separator: "\n") + "\n"
+        }
+        try trace(4000, 2_097_152).write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
+        try trace(4400, 2_200_000).write(toFile: dir + "/test.csv", atomically: true, encoding: .utf8)
+        let (status, output) = try Self.provisio(["eval", "vm-traces", dir + "/train.csv", dir + "/test.csv", "--out", dir + "/out"])
+        #expect(status == 0, "\(output)")
+        for method in ["provisioned", "KRR", "oracle", "provisio"] { #expect(output.contains("| \(method)"), "\(output)") }
+        // Train peak 4000 MHz of 2000 MHz per core = 2 cores × 1.1 → 3 cores; 2048 MiB × 1.1 + 1280 = 3532.8 → 3584 MiB.
+        let json = try #require(FileManager.default.contents(atPath: dir + "/out/predictions.json"))
+        let predictions = try #require(try JSONSerialization.jsonObject(with: json) as? [String: [String: Int]])
+        #expect(predictions["7"] == ["cores": 3, "memoryMiB": 3584])
+        #expect(predictions.count == 2)
+        #expect(output.contains("| provisio | ") && output.contains("0.0 % (0) |"))
+    }
 }

@@ -1,5 +1,6 @@
 import ProvisioContext
 import ProvisioCore
+import ProvisioHistory
 import Testing
 
 @Suite struct PercentileAndQuantityTests {

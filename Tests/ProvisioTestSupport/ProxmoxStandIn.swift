@@ -1,0 +1,46 @@
+public import Foundation
+
+/// The Proxmox VE API's RRD endpoint, played by `Tests/fixtures/proxmox-api-standin.py` on 127.0.0.1
+/// (no real Proxmox can run here). It checks the API token header and logs every request.
+public final class ProxmoxStandIn: @unchecked Sendable {
+    public let url: String
+    public let logFile: String
+    let process: Process
+    let directory: String
+
+    /// `data` maps `node/vmid` to RRD points (`[{"time":…,"cpu":…,"maxcpu":…,"mem":…,"maxmem":…}]`).
+    public init(token: String, data: [String: [[String: Double]]]) throws {
+        directory = NSTemporaryDirectory() + "provisio-pve-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let dataFile = directory + "/rrd.json"
+        try JSONSerialization.data(withJSONObject: data).write(to: URL(fileURLWithPath: dataFile))
+        logFile = directory + "/requests.log"
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "fixtures/proxmox-api-standin.py"
+        ).path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script, directory + "/port", token, dataFile, logFile]
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        process = p
+        for _ in 0..<200 {
+            if let port = try? String(contentsOfFile: directory + "/port", encoding: .utf8) {
+                url = "http://127.0.0.1:\(port)"
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.025)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        throw PrometheusServer.Failure("the Proxmox API stand-in did not start")
+    }
+
+    /// The requests it received, one JSON object per line.
+    public var requests: [String] { ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+
+    public func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
