@@ -186,6 +186,16 @@ public struct DemoHistory: Sendable {
             }
             return [("", { sums[$0] })]
         }
+        // Requests served: 4 ms of CPU each.
+        family("http_requests", "counter") { _, pod in
+            var sums: [Double] = []
+            var acc = 0.0
+            for c in pod.cpu {
+                acc += (c * dt / 0.004).rounded()
+                sums.append(acc)
+            }
+            return [("", { sums[$0] })]
+        }
         family("container_memory_working_set_bytes", "gauge") { _, pod in [("", { pod.memory[$0].rounded() })] }
         family("container_cpu_cfs_periods", "counter") { _, _ in [("", { Double($0) * dt * 10 })] }
         family("container_cpu_cfs_throttled_periods", "counter") { _, pod in

@@ -76,6 +76,8 @@ public struct UsageHistory: Sendable, Hashable {
     public var oomKilledAtBytes: Double?
     /// Containers of the pod other than the one sized (sidecars).
     public var otherContainers: [String] = []
+    /// CPU milliseconds per request: the median over steps of all pods' CPU / the request rate.
+    public var cpuMsPerRequest: Double?
 
     public init(source: String, stepSeconds: Int, times: [Double], pods: [String], cpu: [[Double?]], memory: [[Double?]]) {
         self.source = source
@@ -86,6 +88,12 @@ public struct UsageHistory: Sendable, Hashable {
         self.memory = memory
         replicas = times.indices.map { i in Double(memory.filter { $0.indices.contains(i) && $0[i] != nil }.count) }
         events = []
+    }
+
+    static func median(_ xs: [Double]) -> Double? {
+        guard !xs.isEmpty else { return nil }
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     /// Every CPU sample of every pod, cores.
@@ -129,6 +137,8 @@ public struct HistorySummary: Codable, Sendable, Hashable {
     /// OOM kills, restarts and throttling episodes, oldest first.
     public var events: [MonitorEvent]
     public var otherContainers: [String]?
+    /// CPU milliseconds per request, when a request rate is known.
+    public var cpuMsPerRequest: Double?
 
     /// Summarizes a usage history (which must have at least one CPU and one memory sample).
     public init(_ h: UsageHistory) {
@@ -152,6 +162,7 @@ public struct HistorySummary: Codable, Sendable, Hashable {
         memoryTrendMiBPerDay = (Self.dailyPeakTrend(h.memoryEnvelope) / 1_048_576 * 100).rounded() / 100
         events = h.events
         otherContainers = h.otherContainers.isEmpty ? nil : h.otherContainers
+        cpuMsPerRequest = h.cpuMsPerRequest.map { ($0 * 1000).rounded() / 1000 }
     }
 
     /// Growth per day of the daily peaks: the median of the slopes between every pair of days (Theil–Sen),
@@ -182,6 +193,14 @@ extension UsageHistory {
         self.init(source: "inline", stepSeconds: stepSeconds, times: times, pods: ["inline"], cpu: [cpu.map { $0 }], memory: [memory.map { $0 }])
         if let replicas, !replicas.isEmpty { self.replicas = replicas }
         self.requestRate = requestRate.flatMap { $0.isEmpty ? nil : $0 }
+        if let rate = self.requestRate {
+            // Inline CPU is per pod: all pods' CPU is that × the pods running.
+            let ratios = rate.indices.compactMap { i -> Double? in
+                guard rate[i] > 0, cpu.indices.contains(i) else { return nil }
+                return cpu[i] * (self.replicas.indices.contains(i) ? Swift.max(1, self.replicas[i]) : 1) / rate[i]
+            }
+            cpuMsPerRequest = Self.median(ratios).map { $0 * 1000 }
+        }
     }
 }
 

@@ -183,7 +183,14 @@ public struct PrometheusHistory: Sendable {
                     }
                 }
             }
-            h.requestRate = zip(total, seen).filter(\.1).map(\.0)
+            let aligned = Array(zip(total, seen))[span].map { $0 }
+            h.requestRate = aligned.filter(\.1).map(\.0)
+            let ratios = aligned.indices.compactMap { i -> Double? in
+                guard aligned[i].1, aligned[i].0 > 0 else { return nil }
+                let cpu = h.cpu.compactMap { $0[i] }
+                return cpu.isEmpty ? nil : cpu.reduce(0, +) / aligned[i].0
+            }
+            h.cpuMsPerRequest = UsageHistory.median(ratios).map { $0 * 1000 }
         }
         return h
     }

@@ -281,10 +281,21 @@ struct EmbeddedReasoner {
         let peakPods = h.replicas?.max ?? 1
         let totalPeakCpu = cpuMax * peakPods
         let needed = Int((totalPeakCpu / (cpuReq.cores * u)).rounded(.up))
-        let maxReplicas = max(replicas + 1, needed)
+        var maxReplicas = max(replicas + 1, needed)
         say(
             "Replicas: max(tier \(minReplicas), observed median \(observedMin)) = \(replicas); peak \(Self.f(cpuMax)) cores × \(Self.f(peakPods)) pods = \(Self.f(totalPeakCpu)) cores → HPA \(replicas)–\(maxReplicas) at \(Int(u * 100))%."
         )
+        // A declared peak above anything seen: the observed cost per request says how many pods it needs.
+        let peak = context.appProfile.peakQps
+        if let ms = h.cpuMsPerRequest, peak.source != .default, let seen = h.requestRate?.max, peak.value > seen {
+            let forPeak = Int((peak.value * ms / 1000 / (cpuReq.cores * u)).rounded(.up))
+            if forPeak > maxReplicas {
+                say(
+                    "Declared peak \(Self.f(peak.value)) QPS is above the \(Self.f(seen)) QPS seen; at the observed \(Self.f(ms)) ms of CPU per request it needs ⌈\(Self.f(peak.value)) × \(Self.f(ms)) / 1000 / (\(cpuReq) × \(Self.f(u)))⌉ = \(forPeak) pods → HPA maximum \(forPeak)."
+                )
+                maxReplicas = forPeak
+            }
+        }
         if let r = h.currentRequests ?? context.request.spec.context?.current?.requests {
             say(
                 "Current: requests \(r.cpu?.description ?? "-")/\(r.memory?.description ?? "-"), limits \(current?.cpu?.description ?? "-")/\(current?.memory?.description ?? "-"); proposed \(cpuReq)/\(memReq), limits \(cpuLimit)/\(memLimit)."

@@ -70,6 +70,17 @@ struct ConfigCommand: AsyncParsableCommand {
                 print("interval: \(Tree.format(c.interval))\nhttp.address: \(c.httpAddress)\nhttp.port: \(c.httpPort)\nstateDir: \(c.stateDirectory)")
                 print("knowledge: \(c.knowledgeDirectory)\npolicies: \(c.policiesDirectory)\nbot: \(c.botName) <\(c.botEmail)>")
                 print("webhook: \(c.webhookSecret == nil ? "disabled (no secret)" : "enabled (secret set)")")
+                if let p = c.prometheus {
+                    let auth = p.bearerToken != nil ? "bearer token set" : p.username.map { "basic auth as \($0)" } ?? "no auth"
+                    print("prometheus: \(p.displayURL) (\(auth)), window \(Tree.format(p.window / 86_400))d, timeout \(Tree.format(p.timeout)) s")
+                } else {
+                    print("prometheus: not configured (knowledge route only)")
+                }
+                if let x = c.proxmox {
+                    print("proxmox: \(x.displayURL) as \(x.tokenId) (secret set), timeout \(Tree.format(x.timeout)) s")
+                } else {
+                    print("proxmox: not configured")
+                }
                 return 0
             }
             if code != 0 { throw ExitCode(code) }

@@ -8,7 +8,8 @@ public final class PrometheusServer: @unchecked Sendable {
     let process: Process
 
     /// Backfills `openMetrics` and starts the server; throws when prometheus or promtool is missing.
-    public init(openMetrics: String) throws {
+    /// With `basicAuth` (user, bcrypt hash, password) every API call needs those credentials.
+    public init(openMetrics: String, basicAuth: (user: String, hash: String, password: String)? = nil) throws {
         directory = NSTemporaryDirectory() + "provisio-prom-\(UUID().uuidString.prefix(8))"
         let data = directory + "/data"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
@@ -19,22 +20,29 @@ public final class PrometheusServer: @unchecked Sendable {
         guard backfill.status == 0 else { throw Failure("promtool failed: \(backfill.output.suffix(2000))") }
         try? FileManager.default.removeItem(atPath: file)
         try "global: {}\nscrape_configs: []\n".write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
+        var extra: [String] = []
+        if let auth = basicAuth {
+            try "basic_auth_users:\n  \(auth.user): \(auth.hash)\n".write(toFile: directory + "/web.yml", atomically: true, encoding: .utf8)
+            extra = ["--web.config.file=\(directory)/web.yml"]
+        }
+        let credentials = basicAuth.map { ["-u", "\($0.user):\($0.password)"] } ?? []
 
         for _ in 0..<10 {
             let port = Int.random(in: 20_000..<60_000)
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = [
-                "prometheus", "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(data)", "--storage.tsdb.retention.time=3650d",
-                "--web.listen-address=127.0.0.1:\(port)",
-            ]
+            p.arguments =
+                [
+                    "prometheus", "--config.file=\(directory)/prometheus.yml", "--storage.tsdb.path=\(data)", "--storage.tsdb.retention.time=3650d",
+                    "--web.listen-address=127.0.0.1:\(port)",
+                ] + extra
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try p.run()
             let candidate = "http://127.0.0.1:\(port)"
             for _ in 0..<200 {
                 if !p.isRunning { break }
-                if Self.ready(candidate) {
+                if Self.ready(candidate, credentials) {
                     url = candidate
                     process = p
                     return
@@ -47,8 +55,8 @@ public final class PrometheusServer: @unchecked Sendable {
         throw Failure("prometheus did not become ready")
     }
 
-    static func ready(_ url: String) -> Bool {
-        (try? Shell.run(["curl", "-sf", "--max-time", "1", "\(url)/-/ready"]).status) == 0
+    static func ready(_ url: String, _ credentials: [String]) -> Bool {
+        (try? Shell.run(["curl", "-sf", "--max-time", "1"] + credentials + ["\(url)/-/ready"]).status) == 0
     }
 
     /// Stops the server and removes its data.
