@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // Adapters to outside systems.
@@ -72,6 +73,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ProvisioApply",
+            dependencies: [
+                "ProvisioCore", "ProvisioRefine", "Yams", .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ProvisioPipeline",
             dependencies: [
                 "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioContext", "ProvisioPredict",
@@ -83,7 +92,7 @@ let package = Package(
             name: "ProvisioGitOps",
             dependencies: [
                 "CGit2", "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioGit", "ProvisioContext", "ProvisioRefine", "ProvisioRender",
-                "ProvisioPipeline",
+                "ProvisioPipeline", "ProvisioApply", "ProvisioPredict",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -91,7 +100,7 @@ let package = Package(
         .target(
             name: "ProvisioDaemon",
             dependencies: [
-                "ProvisioCore", "ProvisioPipeline", "ProvisioGitOps", "ProvisioHistory", "Yams",
+                "ProvisioCore", "ProvisioPipeline", "ProvisioGitOps", "ProvisioHistory", "ProvisioApply", "Yams",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -110,7 +119,7 @@ let package = Package(
             name: "provisio",
             dependencies: [
                 "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioPipeline", "ProvisioRender", "ProvisioEval", "ProvisioGitOps", "ProvisioDaemon",
-                "ProvisioHistory",
+                "ProvisioHistory", "ProvisioApply",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,6 +130,9 @@ let package = Package(
         .testTarget(name: "ProvisioRequestTests", dependencies: ["ProvisioRequest", "ProvisioCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvisioHistoryTests", dependencies: ["ProvisioHistory", "ProvisioCore", "ProvisioTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProvisioApplyTests", dependencies: ["ProvisioApply", "ProvisioRefine", "ProvisioCore", "ProvisioTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "ProvisioStoreTests", dependencies: ["ProvisioStore", "ProvisioCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvisioContextTests",
@@ -134,13 +146,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "ProvisioTestSupport",
-            dependencies: ["ProvisioGitOps", "ProvisioPipeline", "ProvisioCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ProvisioGitOps", "ProvisioPipeline", "ProvisioApply", "ProvisioCore", .product(name: "Logging", package: "swift-log")],
             path: "Tests/ProvisioTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ProvisioGitOpsTests",
-            dependencies: ["ProvisioGitOps", "ProvisioPipeline", "ProvisioStore", "ProvisioCore", "ProvisioTestSupport"],
+            dependencies: ["ProvisioGitOps", "ProvisioPipeline", "ProvisioStore", "ProvisioCore", "ProvisioApply", "ProvisioTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 public import Hummingbird
 public import Logging
+import ProvisioApply
 import ProvisioCore
 import ProvisioGitOps
 public import ProvisioPipeline
@@ -45,6 +46,11 @@ public struct ReconcileService: Service {
                 config: ReconcileConfig(
                     repo: config.repoURL, branch: config.branch, requestGlob: config.requestGlob, prune: config.prune, botName: config.botName,
                     botEmail: config.botEmail), pipeline: pipeline, logger: logger)
+            if config.terraform != nil || config.ansible != nil {
+                reconciler.provisioner = Provisioner(
+                    terraform: config.terraform, ansible: config.ansible, runner: CommandRunner(logger: logger),
+                    workRoot: (config.stateDirectory as NSString).appendingPathComponent("terraform"))
+            }
             var failures = 0
             while !Task.isCancelled {
                 let clock = ContinuousClock()

@@ -1,4 +1,5 @@
 public import Foundation
+public import ProvisioApply
 import ProvisioCore
 public import ProvisioHistory
 import Yams
@@ -25,6 +26,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var prometheus: PrometheusConfig?
     /// The Proxmox VE API, for existing VMs' usage.
     public var proxmox: ProxmoxConfig?
+    /// Terraform and Ansible for the requests' VMs; nil: a person applies them.
+    public var terraform: TerraformConfig?
+    public var ansible: AnsibleConfig?
 
     public init(repoURL: String, stateDirectory: String, knowledgeDirectory: String, policiesDirectory: String) {
         self.repoURL = repoURL
@@ -48,7 +52,7 @@ public struct DaemonConfig: Sendable, Equatable {
         "bot.name": "commit author name (default provisio)",
         "bot.email": "commit author email (default provisio@localhost)",
         "webhook.secretFile": "file holding the webhook secret (default: systemd credential webhook-secret, or $PROVISIO_WEBHOOK_SECRET)",
-    ].merging(PrometheusConfig.keys) { a, _ in a }.merging(ProxmoxConfig.keys) { a, _ in a }
+    ].merging(PrometheusConfig.keys) { a, _ in a }.merging(ProxmoxConfig.keys) { a, _ in a }.merging(ProvisioningConfig.keys) { a, _ in a }
 
     /// Loads `path` (when it exists), applies the environment, and checks the result.
     public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DaemonConfig {
@@ -116,6 +120,8 @@ public struct DaemonConfig: Sendable, Equatable {
         }
         c.prometheus = try PrometheusConfig.load(values: values, environment: environment, file: file)
         c.proxmox = try ProxmoxConfig.load(values: values, environment: environment, file: file)
+        (c.terraform, c.ansible) = try ProvisioningConfig.load(
+            values: values, file: file, proxmoxURL: c.proxmox?.url, proxmoxToken: c.proxmox.map { "\($0.tokenId)=\($0.tokenSecret)" })
         if c.webhookSecret?.isEmpty == true { throw fail("webhook.secretFile", "the webhook secret is empty") }
         for (key, dir) in [("knowledge", c.knowledgeDirectory), ("policies", c.policiesDirectory)] where !FileManager.default.fileExists(atPath: dir) {
             throw fail(key, "\(dir) does not exist")

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+public import ProvisioApply
 import ProvisioContext
 import ProvisioCore
 public import ProvisioPipeline
@@ -65,6 +66,8 @@ public final class Reconciler {
     let logger: Logger
     /// Called after the commit is written and before it is pushed (tests inject races and crashes here).
     public var beforePush: (() throws -> Void)?
+    /// Runs Terraform and Ansible for requests with VMs; nil: the variables are committed for a person.
+    public var provisioner: Provisioner?
     var lastSizingSeconds = 0.0
 
     public init(config: ReconcileConfig, pipeline: Pipeline, logger: Logger) throws {
@@ -196,6 +199,7 @@ public final class Reconciler {
         }
 
         let pipeline = self.pipeline
+        let provisioner = self.provisioner
         let root = (pipeline.config.stateDirectory as NSString).appendingPathComponent("worktree-unused")
         let sizingStart = ContinuousClock.now
         defer {
@@ -218,7 +222,11 @@ public final class Reconciler {
                         let team = try job.team.map { try TeamDeployment.parse($0, path: "\(folder)/deployment.yaml") }
                         let result = try await pipeline.plan(loaded: loaded, relativePath: job.change.path, root: root, team: team)
                         let status = result.final.status == "approved" ? "ok" : result.final.status == "rejected" ? "error" : "needs-review"
-                        return (job.change.path, .success((result.files, status, result.final.recommendation.summary)))
+                        var files = result.files
+                        if let provisioner, result.final.status != "rejected", !result.final.recommendation.vms.isEmpty {
+                            files = await Self.provision(result, files: files, path: job.change.path, provisioner: provisioner, pipeline: pipeline)
+                        }
+                        return (job.change.path, .success((files, status, result.final.recommendation.summary)))
                     } catch is CancellationError {
                         throw CancellationError()
                     } catch {
@@ -266,5 +274,24 @@ public final class Reconciler {
             }
         }
         return (writes, states.values.sorted { $0.path < $1.path })
+    }
+
+    /// Runs Terraform and Ansible for a sized request, records the run, and adds its outcome to status.yaml.
+    static func provision(_ result: PlanResult, files: [RenderedFile], path: String, provisioner: Provisioner, pipeline: Pipeline) async -> [RenderedFile] {
+        let rule = pipeline.policy.rule(for: path)
+        let clock = ContinuousClock(), start = clock.now
+        let report = await provisioner.provision(
+            request: result.context.request.metadata.name, files: files.map { ($0.path, $0.contents) },
+            hosts: result.final.recommendation.vms.flatMap(\.instances), requested: result.context.request.spec.apply?.rawValue,
+            autoApply: rule?.autoApply, allowDestroy: rule?.allowDestroy)
+        let seconds = Double((clock.now - start) / .milliseconds(1)) / 1000
+        let commands = (try? JSONEncoder().encode(report.commands)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        try? pipeline.database.recordProvisioning(request: path, seconds: seconds, state: report.state, message: report.message, commandsJSON: commands)
+        return files.map { f in
+            guard f.path.hasSuffix("/status.yaml") else { return f }
+            var patched = f
+            patched.contents += Tree.object([("provisioning", report.statusBlock)]).yaml()
+            return patched
+        }
     }
 }

@@ -31,6 +31,10 @@ public struct Policy: Codable, Sendable, Hashable {
         public var path: String
         public var namespaces: [String]
         public var proxmoxNodes: [String]
+        /// Whether requests under this path may have Terraform and Ansible apply on their own (`apply: auto`).
+        public var autoApply: Bool?
+        /// Whether such an apply may destroy or replace resources.
+        public var allowDestroy: Bool?
     }
 
     /// VM size bounds.

@@ -159,8 +159,7 @@ public struct Renderer: Stage {
         var files: [RenderedFile] = []
         var hosts: [Tree.Entry] = []
         for vm in vms.sorted(by: { $0.name < $1.name }) {
-            let instances = vm.count == 1 ? [vm.name] : (1...vm.count).map { "\(vm.name)-\($0)" }
-            for instance in instances {
+            for instance in vm.instances {
                 map.append(
                     .init(
                         instance,
@@ -175,23 +174,20 @@ public struct Renderer: Stage {
             }
         }
         files.append(.init(path: "proxmox/\(name).auto.tfvars.json", contents: Tree.object([("vms", .map(map))]).json()))
+        // Groups by role (what playbooks target: postgresql, redis, …) and by request and role; k3s workers
+        // go into the k3s-ansible layout (node, and k3s_cluster with children master and node).
         let groups = Dictionary(grouping: vms, by: \.role).keys.sorted()
-        let inventory = Tree.object([
-            (
-                "all",
-                .object([
-                    (
-                        "children",
-                        .map(
-                            groups.map { role in
-                                Tree.Entry(
-                                    "\(name)_\(role)".replacingOccurrences(of: "-", with: "_"),
-                                    .object([("hosts", .map(hosts.filter { h in vms.contains { $0.role == role && h.key.hasPrefix($0.name) } }))]))
-                            })
-                    )
-                ])
-            )
-        ])
+        func members(_ role: String) -> [Tree.Entry] { hosts.filter { h in vms.contains { $0.role == role && h.key.hasPrefix($0.name) } } }
+        var children: [Tree.Entry] = []
+        for role in groups {
+            let group = role == "k3s-worker" ? "node" : role.replacingOccurrences(of: "-", with: "_")
+            children.append(.init(group, .object([("hosts", .map(members(role)))])))
+            children.append(.init("\(name)_\(role)".replacingOccurrences(of: "-", with: "_"), .object([("hosts", .map(members(role)))])))
+        }
+        if groups.contains("k3s-worker") {
+            children.append(.init("k3s_cluster", .object([("children", .map([.init("master", .map([])), .init("node", .map([]))]))])))
+        }
+        let inventory = Tree.object([("all", .object([("children", .map(children))]))])
         files.append(.init(path: "ansible/inventory/\(name).yml", contents: inventory.yaml()))
         return files
     }

@@ -99,7 +99,41 @@ public final class ProvisioDatabase: Sendable {
                 t.column("outcome", .text).notNull()
             }
         }
+        m.registerMigration("v3-provisioning") { db in
+            try db.create(table: "provisioning_runs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("request", .text).notNull()
+                t.column("startedAt", .double).notNull()
+                t.column("seconds", .double).notNull()
+                t.column("state", .text).notNull()
+                t.column("message", .text).notNull()
+                /// The commands with their exit codes and (redacted) output, as JSON.
+                t.column("commands", .text).notNull()
+            }
+        }
         return m
+    }
+
+    /// Records one request's Terraform/Ansible run (already redacted by the runner).
+    public func recordProvisioning(request: String, seconds: Double, state: String, message: String, commandsJSON: String, at date: Date = Date()) throws {
+        try wrap("recording the provisioning run") {
+            try queue.write { db in
+                try db.execute(
+                    sql: "INSERT INTO provisioning_runs (request, startedAt, seconds, state, message, commands) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [request, date.timeIntervalSince1970 - seconds, seconds, state, Redactor.scrub(message), Redactor.scrub(commandsJSON)])
+            }
+        }
+    }
+
+    /// The provisioning runs of a request, newest first: (state, message, commands JSON).
+    public func provisioningRuns(request: String) throws -> [(state: String, message: String, commands: String)] {
+        try wrap("reading provisioning runs") {
+            try queue.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT state, message, commands FROM provisioning_runs WHERE request = ? ORDER BY id DESC", arguments: [request]
+                ).map { (state: $0["state"], message: $0["message"], commands: $0["commands"]) }
+            }
+        }
     }
 
     func wrap<T>(_ what: String, _ body: () throws -> T) throws -> T {

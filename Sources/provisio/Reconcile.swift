@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import ProvisioApply
 import ProvisioCore
 import ProvisioGitOps
+import ProvisioHistory
 import ProvisioPipeline
 
 /// `provisio reconcile --once`: one pass over a GitOps repository.
@@ -15,6 +17,9 @@ struct Reconcile: AsyncParsableCommand {
     @Option(help: "Branch to reconcile.") var branch = "main"
     @Option(help: "Glob of request files.") var requests = "**/provision.yaml"
     @Flag(help: "Keep the generated files of deleted requests.") var noPrune = false
+    @Option(help: "Terraform root module for the requests' VMs (runs terraform plan, and apply when allowed).") var terraformDir: String?
+    @Option(help: "terraform or tofu, or a path.") var terraformBinary: String?
+    @Option(help: "Ansible project (playbook site.yml) for the VMs' configuration.") var ansibleDir: String?
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
@@ -23,6 +28,19 @@ struct Reconcile: AsyncParsableCommand {
             let pipeline = try Pipeline(config: try common.config(), logger: common.logger())
             let reconciler = try Reconciler(
                 config: ReconcileConfig(repo: repo, branch: branch, requestGlob: requests, prune: !noPrune), pipeline: pipeline, logger: common.logger())
+            if terraformDir != nil || ansibleDir != nil {
+                var values: [String: String] = [:]
+                values["terraform.workingDirectory"] = terraformDir
+                values["terraform.binary"] = terraformBinary
+                values["ansible.workingDirectory"] = ansibleDir
+                let env = ProcessInfo.processInfo.environment
+                let proxmox = try ProxmoxConfig.load(values: [:], environment: env, file: "environment")
+                let (terraform, ansible) = try ProvisioningConfig.load(
+                    values: values, file: "command line", proxmoxURL: proxmox?.url, proxmoxToken: proxmox.map { "\($0.tokenId)=\($0.tokenSecret)" })
+                reconciler.provisioner = Provisioner(
+                    terraform: terraform, ansible: ansible, runner: CommandRunner(logger: common.logger()),
+                    workRoot: (pipeline.config.stateDirectory as NSString).appendingPathComponent("terraform"))
+            }
             let result = try await reconciler.reconcileOnce()
             for r in result.requests { print("\(r.status.padding(toLength: 12, withPad: " ", startingAt: 0)) \(r.path): \(r.message)") }
             print(

@@ -83,9 +83,10 @@ public final class GitFixture: @unchecked Sendable {
         throw ProvisioError(.git, "could not start git daemon")
     }
 
-    public func reconciler(url: String? = nil) throws -> Reconciler {
+    public func reconciler(url: String? = nil, policies: String? = nil) throws -> Reconciler {
         let config = PipelineConfig(
-            stateDirectory: state, knowledgeDirectory: Self.root + "/knowledge", policiesDirectory: Self.root + "/policies", offline: true, remember: false)
+            stateDirectory: state, knowledgeDirectory: Self.root + "/knowledge", policiesDirectory: policies ?? Self.root + "/policies", offline: true,
+            remember: false)
         let pipeline = try Pipeline(config: config, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
         return try Reconciler(
             config: ReconcileConfig(repo: url ?? remote, branch: "main"), pipeline: pipeline, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
