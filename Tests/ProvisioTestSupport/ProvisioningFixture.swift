@@ -53,9 +53,16 @@ public struct ProvisioningFixture: Sendable {
     public static func policies(autoApply: Bool, allowDestroy: Bool = false) throws -> String {
         let dir = NSTemporaryDirectory() + "provisio-policy-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let text = try String(contentsOfFile: root + "/policies/default.yaml", encoding: .utf8).replacingOccurrences(
-            of: "      proxmoxNodes: [\"*\"]\n", with: "      proxmoxNodes: [\"*\"]\n      autoApply: \(autoApply)\n      allowDestroy: \(allowDestroy)\n")
+        let original = try String(contentsOfFile: root + "/policies/default.yaml", encoding: .utf8)
+        let text = original.replacingOccurrences(of: "autoApply: false", with: "autoApply: \(autoApply)").replacingOccurrences(
+            of: "allowDestroy: false", with: "allowDestroy: \(allowDestroy)")
+        guard text.contains("autoApply: \(autoApply)") else { throw GitFixtureError("policies/default.yaml has no autoApply key to set") }
         try text.write(toFile: dir + "/default.yaml", atomically: true, encoding: .utf8)
         return dir
     }
+}
+
+struct GitFixtureError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
 }
