@@ -46,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "ProvisioHistory",
-            dependencies: ["ProvisioCore", "ProvisioRequest", "CLZMA"],
+            dependencies: ["ProvisioCore", "ProvisioRequest", "CLZMA", "Yams"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -92,7 +92,7 @@ let package = Package(
             name: "ProvisioGitOps",
             dependencies: [
                 "CGit2", "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioGit", "ProvisioContext", "ProvisioRefine", "ProvisioRender",
-                "ProvisioPipeline", "ProvisioApply", "ProvisioPredict",
+                "ProvisioPipeline", "ProvisioApply", "ProvisioPredict", "ProvisioHistory",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,5 @@
-public import Foundation
-public import ProvisioCore
+import Foundation
+import ProvisioCore
 
 /// Where and how `ansible-playbook` runs.
 public struct AnsibleConfig: Sendable, Hashable {

@@ -1,6 +1,6 @@
 public import Foundation
 public import Logging
-public import ProvisioCore
+import ProvisioCore
 import Subprocess
 
 #if canImport(Glibc)

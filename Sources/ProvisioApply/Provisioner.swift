@@ -1,5 +1,5 @@
-public import Foundation
-public import Logging
+import Foundation
+import Logging
 public import ProvisioCore
 
 /// One request's provisioning: Terraform for its VMs, then Ansible for their configuration, behind one gate.

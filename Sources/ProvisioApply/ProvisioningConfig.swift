@@ -1,5 +1,5 @@
 import Foundation
-public import ProvisioCore
+import ProvisioCore
 
 /// The `terraform.*` and `ansible.*` configuration keys.
 public enum ProvisioningConfig {

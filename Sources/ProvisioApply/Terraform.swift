@@ -1,5 +1,5 @@
 public import Foundation
-public import ProvisioCore
+import ProvisioCore
 
 /// Where and how Terraform (or OpenTofu) runs.
 public struct TerraformConfig: Sendable, Hashable {

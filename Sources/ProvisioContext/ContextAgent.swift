@@ -40,8 +40,10 @@ public struct ContextAgent: Stage {
     public var retrieval: Bool = true
     /// Where the history of running services is read; nil: no Prometheus configured.
     public var prometheus: PrometheusHistory?
-    /// The Proxmox VE API, for the usage of VMs that already exist; nil: not configured.
+    /// The Proxmox VE API, for the usage of VMs that already exist and the nodes' room; nil: not configured.
     public var proxmox: ProxmoxClient?
+    /// The Kubernetes cluster's room from the GitOps repository's `cluster/capacity.yaml` (else Prometheus is asked).
+    public var clusterCapacity: KubernetesCapacity?
 
     public init(database: ProvisioDatabase, repositories: RepositoryCache?, rewrites: [RepoRewrite], logger: Logger) {
         self.database = database
@@ -101,13 +103,38 @@ public struct ContextAgent: Stage {
         // 5. VMs that already run: their own usage history.
         let (vmHistory, vmUsage) = await vmHistories(for: request, warnings: &warnings, plan: &plan)
 
+        // 6. Room: the Kubernetes cluster and the Proxmox nodes.
+        var kubernetes = clusterCapacity
+        if kubernetes == nil, let prometheus {
+            do { kubernetes = try await prometheus.kubernetesCapacity() } catch {
+                warnings.append("cluster capacity unavailable: \(Redactor.scrub((error as? ProvisioError)?.message ?? String(describing: error)))")
+            }
+        }
+        var nodes: [NodeCapacity]?
+        if let proxmox, kubernetes != nil || !(spec.target?.proxmox?.vms ?? []).isEmpty {
+            do { nodes = try await proxmox.capacity() } catch {
+                warnings.append("Proxmox capacity unavailable: \(Redactor.scrub((error as? ProvisioError)?.message ?? String(describing: error)))")
+            }
+        }
+        if kubernetes != nil || nodes != nil {
+            plan.append(
+                PlanStep(
+                    "capacity",
+                    [
+                        kubernetes.map {
+                            "kubernetes from \($0.source): \(Tree.format(($0.freeCores * 100).rounded() / 100)) cores, \(Int($0.freeMiB)) MiB free"
+                        },
+                        nodes.map { "\($0.count) Proxmox nodes" },
+                    ].compactMap { $0 }.joined(separator: "; ")))
+        }
+
         let namespace = spec.target?.kubernetes?.namespace ?? "default"
         if spec.target?.kubernetes?.namespace == nil { warnings.append("no target namespace given; using 'default'") }
         return ContextBundle(
             requestPath: input.path, requestForm: input.form, requestDigest: Digest.fnv(input.bytes), request: request,
             appProfile: profile, requestKind: existing ? "existing" : "new", route: route, retrieved: retrieved, similar: similar,
             history: usage.map(HistorySummary.init), usage: usage, vmHistory: vmHistory, vmUsage: vmUsage,
-            cluster: ClusterContext(namespace: namespace, quota: spec.context?.namespaceQuota, nodeFree: nil),
+            cluster: ClusterContext(namespace: namespace, quota: spec.context?.namespaceQuota, kubernetes: kubernetes, proxmoxNodes: nodes),
             repo: inspection, plan: plan, warnings: warnings)
     }
 
@@ -142,12 +169,13 @@ public struct ContextAgent: Stage {
                     }
                 } catch { problems.append(Redactor.scrub((error as? ProvisioError)?.message ?? String(describing: error))) }
             }
-            guard var (u, source) = found, u.cpuCores.count >= 2 else {
+            guard let (history, source) = found, history.cpuCores.count >= 2 else {
                 let why = problems.isEmpty ? "neither the Proxmox API nor Prometheus is configured" : problems.joined(separator: "; ")
                 warnings.append("VM \(name) (vmid \(vm.vmid.map(String.init) ?? "-")): no usage history (\(why)); sized from knowledge")
                 plan.append(PlanStep("vm-history", "\(name): none"))
                 continue
             }
+            var u = history
             u.name = name
             summaries.append(VMHistorySummary(name: name, vmid: vm.vmid, source: source, usage: u))
             usage[name] = u

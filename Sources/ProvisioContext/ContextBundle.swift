@@ -1,4 +1,4 @@
-public import ProvisioCore
+import ProvisioCore
 public import ProvisioHistory
 public import ProvisioRequest
 public import ProvisioStore
@@ -75,7 +75,10 @@ public struct RetrievedDocument: Codable, Sendable, Hashable {
 public struct ClusterContext: Codable, Sendable, Hashable {
     public var namespace: String
     public var quota: ProvisionRequest.Quota?
-    public var nodeFree: ResourcePair?
+    /// The Kubernetes cluster's allocatable and requested resources, when known.
+    public var kubernetes: KubernetesCapacity?
+    /// The Proxmox nodes' room, when the Proxmox API is configured.
+    public var proxmoxNodes: [NodeCapacity]?
 }
 
 /// The repository inspection's outcome.

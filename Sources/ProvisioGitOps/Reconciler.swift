@@ -3,6 +3,7 @@ public import Logging
 public import ProvisioApply
 import ProvisioContext
 import ProvisioCore
+import ProvisioHistory
 public import ProvisioPipeline
 import ProvisioRefine
 import ProvisioRender
@@ -200,6 +201,8 @@ public final class Reconciler {
 
         let pipeline = self.pipeline
         let provisioner = self.provisioner
+        // The cluster's room, as the repository states it at this tip (a bad file fails every request that reads it, visibly).
+        let capacityText = try repository.file(Pipeline.capacityPath, at: tip).map { String(decoding: $0, as: UTF8.self) }
         let root = (pipeline.config.stateDirectory as NSString).appendingPathComponent("worktree-unused")
         let sizingStart = ContinuousClock.now
         defer {
@@ -220,7 +223,8 @@ public final class Reconciler {
                         let folder = (job.change.path as NSString).deletingLastPathComponent
                         let loaded = try RequestLoader().load(bytes: job.bytes, path: job.change.path)
                         let team = try job.team.map { try TeamDeployment.parse($0, path: "\(folder)/deployment.yaml") }
-                        let result = try await pipeline.plan(loaded: loaded, relativePath: job.change.path, root: root, team: team)
+                        let capacity = try capacityText.map { try KubernetesCapacity.parse($0, path: Pipeline.capacityPath) }
+                        let result = try await pipeline.plan(loaded: loaded, relativePath: job.change.path, root: root, team: team, capacity: capacity)
                         let status = result.final.status == "approved" ? "ok" : result.final.status == "rejected" ? "error" : "needs-review"
                         var files = result.files
                         if let provisioner, result.final.status != "rejected", !result.final.recommendation.vms.isEmpty {

@@ -1,8 +1,8 @@
-public import Foundation
-public import ProvisioCore
+import Foundation
+import ProvisioCore
 
 #if canImport(FoundationNetworking)
-    public import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Where Prometheus (or Thanos, VictoriaMetrics, Mimir — the same HTTP API) is and how to read it.

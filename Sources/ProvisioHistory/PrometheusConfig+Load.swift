@@ -1,5 +1,5 @@
 import Foundation
-public import ProvisioCore
+import ProvisioCore
 
 extension PrometheusConfig {
     /// The configuration keys (under `prometheus.`), with their meaning and default.

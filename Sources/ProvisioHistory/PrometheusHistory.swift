@@ -1,5 +1,5 @@
 public import Foundation
-public import ProvisioCore
+import ProvisioCore
 import ProvisioRequest
 
 /// Which workload's history to read.

@@ -1,8 +1,8 @@
 public import Foundation
-public import ProvisioCore
+import ProvisioCore
 
 #if canImport(FoundationNetworking)
-    public import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// How to reach the Proxmox VE API: `https://pve.example:8006` with an API token.

@@ -1,5 +1,5 @@
 import Foundation
-public import ProvisioCore
+import ProvisioCore
 
 /// The usage history of one VM: CPU in cores and memory in MiB at each sample.
 public struct VMUsage: Sendable, Hashable {

@@ -1,6 +1,6 @@
 import CLZMA
-public import Foundation
-public import ProvisioCore
+import Foundation
+import ProvisioCore
 
 /// Reads VM usage traces: CSV (optionally xz-compressed) with the columns
 /// `vm, timestamp_s, cpu_cores, cpu_capacity_mhz, cpu_usage_mhz, memory_provisioned_kb, memory_usage_kb`.

@@ -115,11 +115,20 @@ public struct Pipeline: Sendable {
         let loaded = try loaded ?? RequestLoader().load(path: path)
         let root = Self.root(of: path)
         let team = try TeamDeployment.load(folder: (path as NSString).deletingLastPathComponent)
-        return try await plan(loaded: loaded, relativePath: Self.relative(path, to: root), root: root, team: team)
+        let capacityFile = (root as NSString).appendingPathComponent(Self.capacityPath)
+        let capacity = try FileManager.default.contents(atPath: capacityFile).map {
+            try KubernetesCapacity.parse(String(decoding: $0, as: UTF8.self), path: Self.capacityPath)
+        }
+        return try await plan(loaded: loaded, relativePath: Self.relative(path, to: root), root: root, team: team, capacity: capacity)
     }
 
+    /// Where a GitOps repository says how much room its Kubernetes cluster has.
+    public static let capacityPath = "cluster/capacity.yaml"
+
     /// Plans a request already read (from a file or a git blob) at `relativePath` in the repository at `root`.
-    public func plan(loaded: LoadedRequest, relativePath: String, root: String, team: TeamDeployment?) async throws -> PlanResult {
+    public func plan(
+        loaded: LoadedRequest, relativePath: String, root: String, team: TeamDeployment?, capacity: KubernetesCapacity? = nil
+    ) async throws -> PlanResult {
         let folder = (relativePath as NSString).deletingLastPathComponent
         var forContext = loaded
         forContext.path = relativePath
@@ -138,6 +147,7 @@ public struct Pipeline: Sendable {
         contextAgent.retrieval = config.retrieval
         contextAgent.prometheus = prometheus
         contextAgent.proxmox = config.proxmox.map(ProxmoxClient.init)
+        contextAgent.clusterCapacity = capacity
         let context = try await timed("context") { try await contextAgent.run(forContext) }
         let draft = try await timed("predict") { try await PredictAgent().run(context) }
         let final = try await timed("refine") {

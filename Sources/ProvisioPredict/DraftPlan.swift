@@ -48,6 +48,8 @@ public struct Recommendation: Codable, Sendable, Hashable {
         public var floatingMiB: Int?
         /// The existing VM this plan resizes.
         public var vmid: Int?
+        /// The Proxmox node, when provisio chose it (else the request's node).
+        public var node: String?
         /// The VM names: the name itself, or name-1 … name-N when there are several.
         public var instances: [String] { count == 1 ? [name] : (1...max(1, count)).map { "\(name)-\($0)" } }
         public init(name: String, role: String, count: Int, cores: Int, memoryMiB: Int, diskGiB: Int) {

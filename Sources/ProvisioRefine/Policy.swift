@@ -9,6 +9,29 @@ public struct Policy: Codable, Sendable, Hashable {
     public var paths: [PathRule]
     public var vm: VMBounds
     public var cost: Prices
+    public var capacity = Capacity()
+
+    /// How provisio may use the Proxmox nodes' room.
+    public struct Capacity: Codable, Sendable, Hashable {
+        /// Cores VMs may be given per physical core.
+        public var cpuOvercommit: Double = 4
+        /// The size of a k3s worker VM provisio proposes when the cluster is full.
+        public var workerCores: Int = 4
+        public var workerMemoryMiB: Int = 8192
+        public var workerDiskGiB: Int = 40
+        /// At most this many workers in one proposal.
+        public var maxWorkers: Int = 6
+        public init() {}
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            cpuOvercommit = try c.decodeIfPresent(Double.self, forKey: .cpuOvercommit) ?? cpuOvercommit
+            workerCores = try c.decodeIfPresent(Int.self, forKey: .workerCores) ?? workerCores
+            workerMemoryMiB = try c.decodeIfPresent(Int.self, forKey: .workerMemoryMiB) ?? workerMemoryMiB
+            workerDiskGiB = try c.decodeIfPresent(Int.self, forKey: .workerDiskGiB) ?? workerDiskGiB
+            maxWorkers = try c.decodeIfPresent(Int.self, forKey: .maxWorkers) ?? maxWorkers
+        }
+    }
 
     /// Bounds for one tier.
     public struct TierBounds: Codable, Sendable, Hashable {
@@ -67,6 +90,7 @@ public struct Policy: Codable, Sendable, Hashable {
         var paths: [PathRule]?
         var vm: VMBounds?
         var cost: Prices?
+        var capacity: Capacity?
     }
 
     /// Reads every `*.yaml` in `directory` in name order and merges them.
@@ -78,6 +102,7 @@ public struct Policy: Codable, Sendable, Hashable {
         var paths: [PathRule] = []
         var vm: VMBounds?
         var cost: Prices?
+        var capacity = Capacity()
         for name in names {
             let path = (directory as NSString).appendingPathComponent(name)
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ProvisioError(.io, file: path, "cannot read the policy file") }
@@ -103,6 +128,15 @@ public struct Policy: Codable, Sendable, Hashable {
             paths += file.spec.paths ?? []
             vm = file.spec.vm ?? vm
             cost = file.spec.cost ?? cost
+            if let c = file.spec.capacity {
+                guard c.cpuOvercommit >= 1, c.cpuOvercommit <= 16 else {
+                    throw ProvisioError(.invalidPolicy, file: path, field: "spec.capacity.cpuOvercommit", "must be between 1 and 16")
+                }
+                guard c.workerCores >= 1, c.workerMemoryMiB >= 1024, c.maxWorkers >= 0 else {
+                    throw ProvisioError(.invalidPolicy, file: path, field: "spec.capacity", "worker size must be at least 1 core and 1024 MiB")
+                }
+                capacity = c
+            }
         }
         for t in ["production", "staging", "dev"] where tiers[t] == nil {
             throw ProvisioError(.invalidPolicy, file: directory, field: "spec.tiers.\(t)", "no policy file defines this tier")
@@ -110,7 +144,7 @@ public struct Policy: Codable, Sendable, Hashable {
         guard let vm, let cost else {
             throw ProvisioError(.invalidPolicy, file: directory, field: vm == nil ? "spec.vm" : "spec.cost", "no policy file defines it")
         }
-        return Policy(tiers: tiers, forbiddenNamespaces: forbidden, paths: paths, vm: vm, cost: cost)
+        return Policy(tiers: tiers, forbiddenNamespaces: forbidden, paths: paths, vm: vm, cost: cost, capacity: capacity)
     }
 
     /// The first path rule matching `path`, if any.

@@ -129,6 +129,14 @@ public struct RefineAgent: Stage {
                     input: ctx.cluster.quota.map { "cpu \($0.cpu?.description ?? "-"), memory \($0.memory?.description ?? "-")" } ?? "no quota given",
                     observation: quota.isEmpty ? "fits" : quota.map(\.detail).joined(separator: "; ")))
             findings += quota
+            if ctx.cluster.kubernetes != nil || ctx.cluster.proxmoxNodes != nil {
+                let capacity = capacityCheck(rec, ctx: ctx)
+                rounds.append(
+                    .init(
+                        round: round, thought: "Is there room for it: pods in the cluster, VMs on the Proxmox nodes?", tool: "check_capacity",
+                        input: rec.summary, observation: capacity.isEmpty ? "fits" : capacity.map(\.detail).joined(separator: "; ")))
+                findings += capacity
+            }
             finalFindings = findings
             let fixable = findings.filter { $0.fix != nil }
             if fixable.isEmpty { break }
@@ -141,7 +149,9 @@ public struct RefineAgent: Stage {
         }
         // Re-check after the last fixes.
         if finalFindings.isEmpty {
-            finalFindings = policyCheck(rec, ctx: ctx, bounds: bounds) + validate(rec, ctx: ctx, team: input.team) + quotaCheck(rec, ctx: ctx)
+            finalFindings =
+                policyCheck(rec, ctx: ctx, bounds: bounds) + validate(rec, ctx: ctx, team: input.team) + quotaCheck(rec, ctx: ctx)
+                + capacityCheck(rec, ctx: ctx).filter { $0.fix == nil }
         }
         for f in finalFindings {
             reasons.append("\(f.check): \(f.detail)")
@@ -185,7 +195,8 @@ public struct RefineAgent: Stage {
                 round: rounds.map(\.round).max() ?? 1, thought: "What will this cost a month?", tool: "estimate_cost", input: rec.summary,
                 observation: "\(Tree.format(cost.total)) \(cost.currency) at baseline, pods \(Tree.format(cost.podsAtMax)) at the HPA maximum"))
 
-        let checkNames = ["policy", "validation", "quota"]
+        var checkNames = ["policy", "validation", "quota"]
+        if ctx.cluster.kubernetes != nil || ctx.cluster.proxmoxNodes != nil { checkNames.append("capacity") }
         var checks = checkNames.map { name in
             let failing = finalFindings.filter { $0.check == name }
             let clamped = changes.contains { c in reasons.contains { $0.hasPrefix("\(name):") && $0.contains(c.field) } }

@@ -164,7 +164,7 @@ public struct Renderer: Stage {
                     .init(
                         instance,
                         .object([
-                            ("role", .string(vm.role)), ("node", node.map(Tree.string)), ("cores", .int(vm.cores)),
+                            ("role", .string(vm.role)), ("node", (vm.node ?? node).map(Tree.string)), ("cores", .int(vm.cores)),
                             ("memory_mib", .int(vm.memoryMiB)), ("floating_memory_mib", vm.floatingMiB.map(Tree.int)), ("disk_gib", .int(vm.diskGiB)),
                             ("vmid", vm.vmid.map(Tree.int)),
                             ("tags", .list([.string("provisio"), .string(name), .string(vm.role)])),

@@ -42,7 +42,7 @@ import Testing
 
     @Test func autoAppliesTerraformThenChecksAndRunsAnsibleOnTheRequestsHostsOnly() async throws {
         let fixture = try ProvisioningFixture()
-        let (out, tf) = (fixture.output, fixture.work)
+        let out = fixture.output
         let p = fixture.provisioner()
         let report = await p.provision(
             request: "orders", files: Self.files, hosts: ["orders-postgresql", "orders-redis"], requested: "auto", autoApply: true, allowDestroy: false)

@@ -150,7 +150,7 @@ enum Fixtures {
         let dir = try Fixtures.directory("tf-hang")
         try Fixtures.tfvars(["orders-db": 4], in: dir)
         await #expect {
-            _ = try await Fixtures.driver(dir, env: ["TF_STANDIN_SLEEP": "120"], attempts: 1, timeout: 1.5).plan()
+            _ = try await Fixtures.driver(dir, env: ["TF_STANDIN_SLEEP": "120"], attempts: 1, timeout: 6).plan()
         } throws: { error in
             (error as? TerraformDriver.Failure)?.message.contains("timed out") == true
         }

@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func anExistingVMIsSizedFromItsRRDData() async throws {
-        let api = try ProxmoxStandIn(token: "\(Self.tokenId)=\(Self.secret)", data: ["pve01/101": Self.rrd])
+        let api = try ProxmoxStandIn(token: "\(Self.tokenId)=\(Self.secret)", rrd: ["pve01/101": Self.rrd])
         defer { api.stop() }
         let pipeline = try Self.pipeline(proxmox: ProxmoxConfig(url: api.url, tokenId: Self.tokenId, tokenSecret: Self.secret))
         let r = try await pipeline.plan(path: try Self.request(vms: "[{role: postgresql, vmid: 101}]"))
@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func aRefusedTokenIsAWarningThatNamesTheFixAndNotTheSecret() async throws {
-        let api = try ProxmoxStandIn(token: "\(Self.tokenId)=\(Self.secret)", data: ["pve01/101": Self.rrd])
+        let api = try ProxmoxStandIn(token: "\(Self.tokenId)=\(Self.secret)", rrd: ["pve01/101": Self.rrd])
         defer { api.stop() }
         let pipeline = try Self.pipeline(proxmox: ProxmoxConfig(url: api.url, tokenId: Self.tokenId, tokenSecret: "wrong-secret"))
         let r = try await pipeline.plan(path: try Self.request(vms: "[{role: postgresql, vmid: 101}]"))

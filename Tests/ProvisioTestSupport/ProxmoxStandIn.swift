@@ -8,8 +8,12 @@ public final class ProxmoxStandIn: @unchecked Sendable {
     let process: Process
     let directory: String
 
-    /// `data` maps `node/vmid` to RRD points (`[{"time":…,"cpu":…,"maxcpu":…,"mem":…,"maxmem":…}]`).
-    public init(token: String, data: [String: [[String: Double]]]) throws {
+    /// `rrd` maps `node/vmid` to RRD points (`[{"time":…,"cpu":…,"maxcpu":…,"mem":…,"maxmem":…}]`); `nodes`,
+    /// `status` (by node) and `resources` are the documented JSON of `/nodes`, `/nodes/{node}/status` and `/cluster/resources`.
+    public init(
+        token: String, rrd: [String: [[String: Double]]] = [:], nodes: [[String: Any]] = [], status: [String: Any] = [:], resources: [[String: Any]] = []
+    ) throws {
+        let data: [String: Any] = ["rrd": rrd, "nodes": nodes, "status": status, "resources": resources]
         directory = NSTemporaryDirectory() + "provisio-pve-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let dataFile = directory + "/rrd.json"
