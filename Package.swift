@@ -172,7 +172,7 @@ let package = Package(
             name: "ProvisioPipelineTests",
             dependencies: [
                 "ProvisioPipeline", "ProvisioRender", "ProvisioRefine", "ProvisioRequest", "ProvisioCore", "ProvisioContext", "provisio", "ProvisioTestSupport",
-                "ProvisioHistory",
+                "ProvisioHistory", .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             exclude: ["Golden"],
             swiftSettings: swiftSettings

@@ -126,11 +126,15 @@ public enum DaemonHTTP {
     public static func serviceGroup(config: DaemonConfig, pipeline: Pipeline, logger: Logger) -> ServiceGroup {
         let metrics = DaemonMetrics()
         let trigger = PassTrigger()
+        let notifier = SystemdNotifier()
         let app = Application(
             router: router(config: config, metrics: metrics, trigger: trigger, logger: logger),
-            configuration: .init(address: .hostname(config.httpAddress, port: config.httpPort), serverName: "provisio"), logger: logger)
+            configuration: .init(address: .hostname(config.httpAddress, port: config.httpPort), serverName: "provisio"),
+            onServerRunning: { _ in notifier.notify("READY=1\nSTATUS=watching \(Redactor.scrub(config.repoURL))") }, logger: logger)
         let loop = ReconcileService(config: config, pipeline: pipeline, metrics: metrics, trigger: trigger, logger: logger)
         return ServiceGroup(
-            configuration: .init(services: [.init(service: app), .init(service: loop)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: [.init(service: app), .init(service: loop), .init(service: WatchdogService(notifier: notifier, logger: logger))],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     }
 }
