@@ -14,8 +14,8 @@ public enum ProvisioningConfig {
     ]
 
     /// Reads the keys; `proxmoxToken` (USER@REALM!TOKENID=SECRET) and `proxmoxURL` reach Terraform as
-    /// `TF_VAR_proxmox_api_token` and `TF_VAR_proxmox_endpoint`, never through a file or a log.
-    public static func load(values: [String: String], file: String, proxmoxURL: String?, proxmoxToken: String?) throws -> (
+    /// `TF_VAR_proxmox_api_token` and `TF_VAR_proxmox_endpoint`, never through a file or a log; a Proxmox CA file as `SSL_CERT_FILE`.
+    public static func load(values: [String: String], file: String, proxmoxURL: String?, proxmoxToken: String?, proxmoxCAFile: String? = nil) throws -> (
         TerraformConfig?, AnsibleConfig?
     ) {
         func fail(_ key: String, _ message: String) -> ProvisioError { ProvisioError(.configuration, file: file, field: key, message) }
@@ -40,6 +40,8 @@ public enum ProvisioningConfig {
             if let s = try seconds("terraform.timeout") { t.timeout = s }
             if let proxmoxToken { t.environment["TF_VAR_proxmox_api_token"] = proxmoxToken }
             if let proxmoxURL { t.environment["TF_VAR_proxmox_endpoint"] = proxmoxURL }
+            // The provider is Go: SSL_CERT_FILE makes it trust the cluster's CA as provisio does.
+            if let proxmoxCAFile { t.environment["SSL_CERT_FILE"] = proxmoxCAFile }
             terraform = t
         }
         var ansible: AnsibleConfig?

@@ -121,7 +121,8 @@ public struct DaemonConfig: Sendable, Equatable {
         c.prometheus = try PrometheusConfig.load(values: values, environment: environment, file: file)
         c.proxmox = try ProxmoxConfig.load(values: values, environment: environment, file: file)
         (c.terraform, c.ansible) = try ProvisioningConfig.load(
-            values: values, file: file, proxmoxURL: c.proxmox?.url, proxmoxToken: c.proxmox.map { "\($0.tokenId)=\($0.tokenSecret)" })
+            values: values, file: file, proxmoxURL: c.proxmox?.url, proxmoxToken: c.proxmox.map { "\($0.tokenId)=\($0.tokenSecret)" },
+            proxmoxCAFile: c.proxmox?.tls.caFile)
         if c.webhookSecret?.isEmpty == true { throw fail("webhook.secretFile", "the webhook secret is empty") }
         for (key, dir) in [("knowledge", c.knowledgeDirectory), ("policies", c.policiesDirectory)] where !FileManager.default.fileExists(atPath: dir) {
             throw fail(key, "\(dir) does not exist")

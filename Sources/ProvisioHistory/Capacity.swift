@@ -2,10 +2,6 @@ public import Foundation
 public import ProvisioCore
 import Yams
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 struct ProxmoxEnvelope<D: Decodable>: Decodable { var data: D }
 
 /// One Proxmox node's room: what it has, and what its VMs are given.
@@ -71,19 +67,7 @@ public struct KubernetesCapacity: Codable, Sendable, Hashable {
 
 extension ProxmoxClient {
     func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
-        let base = config.url.hasSuffix("/") ? String(config.url.dropLast()) : config.url
-        guard let url = URL(string: base + path) else { throw ProvisioError(.configuration, field: "proxmox.url", "'\(config.displayURL)' is not a URL") }
-        var request = URLRequest(url: url, timeoutInterval: config.timeout)
-        request.setValue("PVEAPIToken=\(config.tokenId)=\(config.tokenSecret)", forHTTPHeaderField: "Authorization")
-        let data: Data, response: URLResponse
-        do { (data, response) = try await session.data(for: request) } catch {
-            throw ProvisioError(.metrics, "the Proxmox API at \(config.displayURL) is unreachable: \(Redactor.scrub(error.localizedDescription))")
-        }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else {
-            let hint = status == 401 ? " (check proxmox.tokenId and the secret)" : status == 403 ? " (the token needs Sys.Audit and VM.Audit)" : ""
-            throw ProvisioError(.metrics, "the Proxmox API at \(config.displayURL) answered HTTP \(status) for \(path)\(hint)")
-        }
+        let data = Data(try await fetch(path, what: path))
         guard let body = try? JSONDecoder().decode(ProxmoxEnvelope<T>.self, from: data) else {
             throw ProvisioError(.metrics, "the Proxmox API's answer for \(path) is not the documented JSON")
         }

@@ -1,10 +1,6 @@
 public import Foundation
 import ProvisioCore
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// How to reach the Proxmox VE API: `https://pve.example:8006` with an API token.
 public struct ProxmoxConfig: Sendable, Hashable {
     public var url: String
@@ -12,6 +8,8 @@ public struct ProxmoxConfig: Sendable, Hashable {
     public var tokenId: String
     public var tokenSecret: String
     public var timeout: Double = 10
+    /// How the node's certificate is trusted (https).
+    public var tls = ProxmoxTLS()
 
     public init(url: String, tokenId: String, tokenSecret: String) {
         self.url = url
@@ -27,6 +25,8 @@ public struct ProxmoxConfig: Sendable, Hashable {
         "proxmox.tokenId": "API token id USER@REALM!TOKENID (or $PROVISIO_PROXMOX_TOKEN_ID)",
         "proxmox.tokenSecretFile": "file holding the token secret (default: systemd credential proxmox-token-secret, or $PROVISIO_PROXMOX_TOKEN_SECRET)",
         "proxmox.timeout": "seconds one API call may take (default 10)",
+        "proxmox.caFile": "PEM CA file to trust for the API's certificate, e.g. a copy of /etc/pve/pve-root-ca.pem (default: the system's CAs)",
+        "proxmox.fingerprint": "SHA-256 fingerprint of the API's certificate to pin instead (pvenode cert info; hex, colons allowed)",
     ]
 
     /// Reads the `proxmox.*` keys, the environment and systemd credentials; nil when no URL is configured.
@@ -57,21 +57,41 @@ public struct ProxmoxConfig: Sendable, Hashable {
             guard let d = Double(v), d > 0, d <= 600 else { throw fail("proxmox.timeout", "expected seconds between 0 and 600, got '\(v)'") }
             c.timeout = d
         }
+        if let ca = environment["PROVISIO_PROXMOX_CA_FILE"] ?? values["proxmox.caFile"] {
+            guard FileManager.default.fileExists(atPath: ca) else { throw fail("proxmox.caFile", "\(ca) does not exist") }
+            c.tls.caFile = ca
+        }
+        if let f = environment["PROVISIO_PROXMOX_FINGERPRINT"] ?? values["proxmox.fingerprint"] {
+            guard ProxmoxTLS.normalize(f) != nil else { throw fail("proxmox.fingerprint", "expected a SHA-256 fingerprint: 64 hex digits, colons allowed") }
+            c.tls.fingerprint = f
+        }
         return c
     }
 }
 
-/// Reads VM usage from the Proxmox VE API.
+/// Reads VM usage and node capacity from the Proxmox VE API.
 public struct ProxmoxClient: Sendable {
     public let config: ProxmoxConfig
-    let session: URLSession
 
-    public init(config: ProxmoxConfig) {
-        self.config = config
-        let c = URLSessionConfiguration.ephemeral
-        c.timeoutIntervalForRequest = config.timeout
-        c.timeoutIntervalForResource = config.timeout
-        session = URLSession(configuration: c)
+    public init(config: ProxmoxConfig) { self.config = config }
+
+    /// GET `path` (from `/api2/json/…`) with token auth; returns the body of a 200, else a clear error.
+    func fetch(_ path: String, what: String) async throws -> [UInt8] {
+        let base = config.url.hasSuffix("/") ? String(config.url.dropLast()) : config.url
+        guard let url = URL(string: base + path) else { throw ProvisioError(.configuration, field: "proxmox.url", "'\(config.displayURL)' is not a URL") }
+        let (status, body): (Int, [UInt8])
+        do {
+            (status, body) = try await ProxmoxTransport.get(
+                url, headers: [("Authorization", "PVEAPIToken=\(config.tokenId)=\(config.tokenSecret)"), ("Accept", "application/json")], tls: config.tls,
+                timeout: config.timeout)
+        } catch {
+            throw ProvisioError(.metrics, "the Proxmox API at \(config.displayURL): \(Redactor.scrub(String(describing: error)))")
+        }
+        guard status == 200 else {
+            let hint = status == 401 ? " (check proxmox.tokenId and the secret)" : status == 403 ? " (the token needs Sys.Audit and VM.Audit)" : ""
+            throw ProvisioError(.metrics, "the Proxmox API at \(config.displayURL) answered HTTP \(status) for \(what)\(hint)")
+        }
+        return body
     }
 
     struct RRD: Decodable {
@@ -91,25 +111,7 @@ public struct ProxmoxClient: Sendable {
         guard node.range(of: #"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$"#, options: .regularExpression) != nil else {
             throw ProvisioError(.invalidRequest, field: "spec.target.proxmox.node", "'\(node)' is not a Proxmox node name")
         }
-        let base = config.url.hasSuffix("/") ? String(config.url.dropLast()) : config.url
-        guard let url = URL(string: "\(base)/api2/json/nodes/\(node)/qemu/\(vmid)/rrddata?timeframe=\(timeframe)&cf=MAX") else {
-            throw ProvisioError(.configuration, field: "proxmox.url", "'\(config.displayURL)' is not a URL")
-        }
-        var request = URLRequest(url: url, timeoutInterval: config.timeout)
-        request.setValue("PVEAPIToken=\(config.tokenId)=\(config.tokenSecret)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let data: Data, response: URLResponse
-        do {
-            (data, response) = try await session.data(for: request)
-        } catch {
-            let reason = (error as? URLError)?.code == .timedOut ? "no answer within \(Tree.format(config.timeout)) s" : "unreachable"
-            throw ProvisioError(.metrics, "the Proxmox API at \(config.displayURL) \(reason): \(Redactor.scrub(error.localizedDescription))")
-        }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else {
-            let hint = status == 401 ? " (check proxmox.tokenId and the secret)" : status == 403 ? " (the token needs VM.Audit on /vms/\(vmid))" : ""
-            throw ProvisioError(.metrics, "the Proxmox API at \(config.displayURL) answered HTTP \(status) for VM \(vmid) on \(node)\(hint)")
-        }
+        let data = Data(try await fetch("/api2/json/nodes/\(node)/qemu/\(vmid)/rrddata?timeframe=\(timeframe)&cf=MAX", what: "VM \(vmid) on \(node)"))
         guard let rrd = try? JSONDecoder().decode(RRD.self, from: data) else {
             throw ProvisioError(.metrics, "the Proxmox API's rrddata for VM \(vmid) is not the documented JSON")
         }

@@ -36,7 +36,8 @@ struct Reconcile: AsyncParsableCommand {
                 let env = ProcessInfo.processInfo.environment
                 let proxmox = try ProxmoxConfig.load(values: [:], environment: env, file: "environment")
                 let (terraform, ansible) = try ProvisioningConfig.load(
-                    values: values, file: "command line", proxmoxURL: proxmox?.url, proxmoxToken: proxmox.map { "\($0.tokenId)=\($0.tokenSecret)" })
+                    values: values, file: "command line", proxmoxURL: proxmox?.url, proxmoxToken: proxmox.map { "\($0.tokenId)=\($0.tokenSecret)" },
+                    proxmoxCAFile: proxmox?.tls.caFile)
                 reconciler.provisioner = Provisioner(
                     terraform: terraform, ansible: ansible, runner: CommandRunner(logger: common.logger()),
                     workRoot: (pipeline.config.stateDirectory as NSString).appendingPathComponent("terraform"))

@@ -118,3 +118,63 @@ import Testing
         #expect(r.context.warnings.contains { $0.contains("no usage history") && $0.contains("neither the Proxmox API nor Prometheus") })
     }
 }
+
+/// The Proxmox API over https with its own CA, as a default Proxmox install has it.
+@Suite struct ProxmoxTLSTests {
+    /// A cluster CA and a node certificate for localhost signed by it, made with openssl; and the node's SHA-256 fingerprint.
+    static func certificates() throws -> (dir: String, fingerprint: String) {
+        let dir = Fixture.temporaryDirectory("pve-tls")
+        func run(_ args: [String]) throws {
+            let r = try Shell.run(args, cwd: dir)
+            if r.status != 0 { throw PrometheusServer.Failure("\(args.joined(separator: " ")): \(r.output)") }
+        }
+        try run([
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj",
+            "/CN=Proxmox Virtual Environment/OU=test",
+        ])
+        try run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key", "-out", "node.csr", "-subj", "/CN=localhost"])
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: dir + "/ext.cnf", atomically: true, encoding: .utf8)
+        try run([
+            "openssl", "x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "node.pem", "-days", "2", "-extfile",
+            "ext.cnf",
+        ])
+        let out = try Shell.run(["openssl", "x509", "-in", "node.pem", "-noout", "-fingerprint", "-sha256"], cwd: dir).output
+        let fingerprint = try #require(out.split(separator: "=").last).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (dir, fingerprint)
+    }
+
+    static func plan(_ tls: ProxmoxTLS, api: ProxmoxStandIn) async throws -> PlanResult {
+        var config = ProxmoxConfig(url: api.url, tokenId: VMHistoryTests.tokenId, tokenSecret: VMHistoryTests.secret)
+        config.tls = tls
+        return try await VMHistoryTests.pipeline(proxmox: config).plan(path: try VMHistoryTests.request(vms: "[{role: postgresql, vmid: 101}]"))
+    }
+
+    @Test func theClusterCAOrAPinnedFingerprintIsTrustedAndNothingElse() async throws {
+        let (dir, fingerprint) = try Self.certificates()
+        let api = try ProxmoxStandIn(
+            token: "\(VMHistoryTests.tokenId)=\(VMHistoryTests.secret)", rrd: ["pve01/101": VMHistoryTests.rrd],
+            certificate: (dir + "/node.pem", dir + "/node.key"))
+        defer { api.stop() }
+        #expect(api.url.hasPrefix("https://"))
+
+        let withCA = try await Self.plan(ProxmoxTLS(caFile: dir + "/ca.pem"), api: api)
+        #expect(withCA.context.vmHistory.first?.source == "proxmox-rrd", "\(withCA.context.warnings)")
+
+        let pinned = try await Self.plan(ProxmoxTLS(fingerprint: fingerprint), api: api)
+        #expect(pinned.context.vmHistory.first?.source == "proxmox-rrd", "\(pinned.context.warnings)")
+
+        let wrongPin = try await Self.plan(ProxmoxTLS(fingerprint: String(repeating: "ab", count: 32)), api: api)
+        #expect(wrongPin.context.vmHistory.isEmpty)
+        #expect(wrongPin.context.warnings.contains { $0.contains("TLS handshake") && $0.contains("proxmox.fingerprint") }, "\(wrongPin.context.warnings)")
+
+        let systemCAs = try await Self.plan(ProxmoxTLS(), api: api)
+        #expect(systemCAs.context.vmHistory.isEmpty, "a Proxmox CA is not in the system's store")
+        #expect(systemCAs.context.warnings.contains { $0.contains("proxmox.caFile") })
+        #expect(!(systemCAs.context.warnings + wrongPin.context.warnings).contains { $0.contains(VMHistoryTests.secret) })
+    }
+
+    @Test func fingerprintsAreNormalized() {
+        #expect(ProxmoxTLS.normalize(String(repeating: "AB:", count: 31) + "AB") == String(repeating: "ab", count: 32))
+        #expect(ProxmoxTLS.normalize("AB:CD") == nil)
+    }
+}

@@ -11,7 +11,8 @@ public final class ProxmoxStandIn: @unchecked Sendable {
     /// `rrd` maps `node/vmid` to RRD points (`[{"time":…,"cpu":…,"maxcpu":…,"mem":…,"maxmem":…}]`); `nodes`,
     /// `status` (by node) and `resources` are the documented JSON of `/nodes`, `/nodes/{node}/status` and `/cluster/resources`.
     public init(
-        token: String, rrd: [String: [[String: Double]]] = [:], nodes: [[String: Any]] = [], status: [String: Any] = [:], resources: [[String: Any]] = []
+        token: String, rrd: [String: [[String: Double]]] = [:], nodes: [[String: Any]] = [], status: [String: Any] = [:], resources: [[String: Any]] = [],
+        certificate: (cert: String, key: String)? = nil
     ) throws {
         let data: [String: Any] = ["rrd": rrd, "nodes": nodes, "status": status, "resources": resources]
         directory = NSTemporaryDirectory() + "provisio-pve-\(UUID().uuidString.prefix(8))"
@@ -24,13 +25,13 @@ public final class ProxmoxStandIn: @unchecked Sendable {
         ).path
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script, directory + "/port", token, dataFile, logFile]
+        p.arguments = ["python3", script, directory + "/port", token, dataFile, logFile] + (certificate.map { [$0.cert, $0.key] } ?? [])
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         process = p
         for _ in 0..<200 {
             if let port = try? String(contentsOfFile: directory + "/port", encoding: .utf8) {
-                url = "http://127.0.0.1:\(port)"
+                url = certificate == nil ? "http://127.0.0.1:\(port)" : "https://localhost:\(port)"
                 return
             }
             Thread.sleep(forTimeInterval: 0.025)
