@@ -4,7 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
-public import ProvisioCore
+import ProvisioCore
 
 /// How provisio trusts a Proxmox node's certificate. Proxmox signs its own certificates with a per-cluster CA
 /// (`/etc/pve/pve-root-ca.pem`), so the system's CAs alone reject it; give that CA, or pin the certificate's
