@@ -114,9 +114,22 @@ public struct Provisioner: Sendable {
             // The check always runs (it changes nothing); the real run follows the same gate as Terraform.
             let gateOpen = requested == "auto" && autoApply == true
             if let ansible, vmsInPlace, !hosts.isEmpty {
+                // Only the hosts this run created or changed: a VM in the plan, or a host whose variables changed.
+                var changed = Set(plan.resources.filter { $0.action != "delete" }.compactMap { Self.vmName(fromAddress: $0.address) })
                 for f in files where f.path.hasPrefix("ansible/") {
-                    try write(f.contents, to: (ansible.workingDirectory as NSString).appendingPathComponent(String(f.path.dropFirst("ansible/".count))))
+                    let target = (ansible.workingDirectory as NSString).appendingPathComponent(String(f.path.dropFirst("ansible/".count)))
+                    let before = FileManager.default.contents(atPath: target).map { String(decoding: $0, as: UTF8.self) }
+                    if before != f.contents, f.path.hasPrefix("ansible/host_vars/") {
+                        changed.insert(((f.path as NSString).lastPathComponent as NSString).deletingPathExtension)
+                    }
+                    try write(f.contents, to: target)
                 }
+                let limit = hosts.filter { changed.contains($0) }
+                guard !limit.isEmpty else {
+                    report.message += "; ansible: no host changed"
+                    return report
+                }
+                let hosts = limit
                 let driver = AnsibleDriver(config: ansible, runner: runner)
                 report.ansibleHosts = hosts
                 let check = try await driver.check(limit: hosts)
@@ -151,6 +164,14 @@ public struct Provisioner: Sendable {
             report.message = Redactor.scrub((error as? ProvisioError)?.description ?? String(describing: error))
         }
         return report
+    }
+
+    /// `proxmox_virtual_environment_vm.vm["orders-db"]` → `orders-db`.
+    static func vmName(fromAddress address: String) -> String? {
+        guard let open = address.range(of: "[\""), let close = address.range(of: "\"]", options: .backwards), open.upperBound <= close.lowerBound else {
+            return nil
+        }
+        return String(address[open.upperBound..<close.lowerBound])
     }
 
     func write(_ contents: String, to path: String) throws {

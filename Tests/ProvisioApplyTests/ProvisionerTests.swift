@@ -63,6 +63,28 @@ import Testing
         #expect(!kept.contains("canary-7d1e"))
     }
 
+    @Test func aSecondRunTouchesOnlyTheHostsThatChangedAndLogsNoSecret() async throws {
+        let fixture = try ProvisioningFixture()
+        let logs = LogCapture()
+        let runner = CommandRunner(logger: Logger(label: "capture") { _ in logs })
+        let p = Provisioner(terraform: fixture.terraform, ansible: fixture.ansible, runner: runner, workRoot: fixture.work)
+        let hosts = ["orders-postgresql", "orders-redis"]
+        _ = await p.provision(request: "orders", files: Self.files, hosts: hosts, requested: "auto", autoApply: true, allowDestroy: false)
+        // Only the Redis VM's variables change: Terraform has nothing to do, Ansible runs on that host alone.
+        var files = Self.files
+        files[3].contents = files[3].contents.replacingOccurrences(of: "1536mb", with: "1792mb")
+        let second = await p.provision(request: "orders", files: files, hosts: hosts, requested: "auto", autoApply: true, allowDestroy: false)
+        #expect(second.plan?.hasChanges == false)
+        #expect(second.ansibleHosts == ["orders-redis"], "\(second.message)")
+        #expect(second.commands.contains { $0.command.contains("--limit orders-redis") })
+        let redis = try String(contentsOfFile: fixture.output + "/redis.conf", encoding: .utf8)
+        #expect(redis.contains("maxmemory 1792mb"))
+        // Nothing logged carries the token.
+        let text = logs.lines.joined(separator: "\n")
+        #expect(text.contains("terraform") || text.contains("terraform-standin"))
+        #expect(!text.contains("canary-7d1e"))
+    }
+
     @Test func planModeChangesNothingAndSaysWhatAPersonShouldApply() async throws {
         let fixture = try ProvisioningFixture()
         let (out, tf) = (fixture.output, fixture.work)
@@ -98,5 +120,24 @@ import Testing
             """
         let r = AnsibleDriver.recap(out)
         #expect(r.changed == 3 && r.failed == 1)
+    }
+}
+
+/// Collects every log line with its metadata.
+final class LogCapture: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    var lines: [String] { lock.withLock { stored } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let line = "\(event.message) \((event.metadata ?? [:]).map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
+        lock.withLock { stored.append(line) }
     }
 }
