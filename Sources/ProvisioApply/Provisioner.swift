@@ -63,11 +63,8 @@ public struct Provisioner: Sendable {
                     commands.isEmpty
                         ? nil
                         : .list(
-                            commands.map {
-                                .string(
-                                    "\($0.command) → \($0.timedOut ? "timed out" : "exit \($0.exitCode.map(String.init) ?? "signal")") in \(Tree.format(($0.seconds * 10).rounded() / 10)) s"
-                                )
-                            })
+                            // No durations: the same outcome must render the same bytes (durations are in the run record).
+                            commands.map { .string("\($0.command) → \($0.timedOut ? "timed out" : "exit \($0.exitCode.map(String.init) ?? "signal")")") })
                 ),
             ])
         }

@@ -69,6 +69,8 @@ public final class Reconciler {
     public var beforePush: (() throws -> Void)?
     /// Runs Terraform and Ansible for requests with VMs; nil: the variables are committed for a person.
     public var provisioner: Provisioner?
+    /// Seconds before a failed provisioning is first retried; doubled per failure, at most an hour.
+    public var provisioningBackoff: Double = 60
     var lastSizingSeconds = 0.0
 
     public init(config: ReconcileConfig, pipeline: Pipeline, logger: Logger) throws {
@@ -104,10 +106,11 @@ public final class Reconciler {
                     return PassResult(source: nil, commit: nil, requests: [], pushRetries: retries)
                 }
                 let last = try pipeline.database.reconciledSource(repo: repoKey, branch: config.branch)
-                if last == tip {
+                let retry = try provisioningRetries(at: tip)
+                if last == tip && retry.isEmpty {
                     return PassResult(source: tip, commit: nil, requests: [], pushRetries: retries, seconds: seconds())
                 }
-                let (writes, states) = try await render(from: last, to: tip)
+                let (writes, states) = try await render(from: last, to: tip, retrying: retry)
                 mark("render")
                 let commit = try repository.commit(
                     parent: tip, writes: writes, message: commitMessage(states, source: tip), name: config.botName,
@@ -172,8 +175,12 @@ public final class Reconciler {
     ///
     /// Git is read and written from this one task; only the sizing runs concurrently
     /// (`maxConcurrentRequests` at a time), since the pipeline is a value that shares nothing mutable.
-    func render(from last: String?, to tip: String) async throws -> ([String: [UInt8]?], [ProvisioDatabase.RequestState]) {
-        let changes = try repository.changes(from: last, to: tip).filter { Glob.matches(config.requestGlob, $0.path) }.sorted { $0.path < $1.path }
+    func render(from last: String?, to tip: String, retrying retry: [TreeChange] = []) async throws -> (
+        [String: [UInt8]?], [ProvisioDatabase.RequestState]
+    ) {
+        var changes = try repository.changes(from: last, to: tip).filter { Glob.matches(config.requestGlob, $0.path) }
+        changes += retry.filter { r in !changes.contains { $0.path == r.path } }
+        changes.sort { $0.path < $1.path }
         var writes: [String: [UInt8]?] = [:]
         var states: [String: ProvisioDatabase.RequestState] = [:]
         var jobs: [Job] = []
@@ -227,10 +234,14 @@ public final class Reconciler {
                         let result = try await pipeline.plan(loaded: loaded, relativePath: job.change.path, root: root, team: team, capacity: capacity)
                         let status = result.final.status == "approved" ? "ok" : result.final.status == "rejected" ? "error" : "needs-review"
                         var files = result.files
+                        var state = status
                         if let provisioner, result.final.status != "rejected", !result.final.recommendation.vms.isEmpty {
-                            files = await Self.provision(result, files: files, path: job.change.path, provisioner: provisioner, pipeline: pipeline)
+                            let provisioned = await Self.provision(result, files: files, path: job.change.path, provisioner: provisioner, pipeline: pipeline)
+                            files = provisioned.files
+                            // A failed provisioning is retried by later passes (with backoff) even though the request did not change.
+                            if provisioned.state == "failed" { state = Self.provisionFailed }
                         }
-                        return (job.change.path, .success((files, status, result.final.recommendation.summary)))
+                        return (job.change.path, .success((files, state, result.final.recommendation.summary)))
                     } catch is CancellationError {
                         throw CancellationError()
                     } catch {
@@ -280,8 +291,30 @@ public final class Reconciler {
         return (writes, states.values.sorted { $0.path < $1.path })
     }
 
+    /// The request state of a request whose Terraform or Ansible run failed.
+    static let provisionFailed = "provision-failed"
+
+    /// Requests whose provisioning failed and whose backoff has passed: 1 minute after the first failure,
+    /// doubling with each one, at most an hour. They are redone on `tip` as if they had changed.
+    func provisioningRetries(at tip: String, now: Double = Date().timeIntervalSince1970) throws -> [TreeChange] {
+        guard provisioner != nil else { return [] }
+        var out: [TreeChange] = []
+        for state in try pipeline.database.requestStates(repo: repoKey) where state.status == Self.provisionFailed {
+            let runs = try pipeline.database.provisioningRuns(request: state.path)
+            let failures = runs.prefix { $0.state == "failed" }.count
+            let delay = min(3600, provisioningBackoff * pow(2, Double(max(0, failures - 1))))
+            if let lastRun = runs.first, now - lastRun.endedAt < delay { continue }
+            guard let file = try repository.files(at: tip, include: { $0 == state.path }).first else { continue }
+            out.append(TreeChange(path: file.path, kind: .modified, blob: file.blob))
+        }
+        if !out.isEmpty { logger.info("retrying failed provisioning", metadata: ["requests": "\(out.map(\.path))"]) }
+        return out
+    }
+
     /// Runs Terraform and Ansible for a sized request, records the run, and adds its outcome to status.yaml.
-    static func provision(_ result: PlanResult, files: [RenderedFile], path: String, provisioner: Provisioner, pipeline: Pipeline) async -> [RenderedFile] {
+    static func provision(_ result: PlanResult, files: [RenderedFile], path: String, provisioner: Provisioner, pipeline: Pipeline) async -> (
+        files: [RenderedFile], state: String
+    ) {
         let rule = pipeline.policy.rule(for: path)
         let clock = ContinuousClock(), start = clock.now
         let report = await provisioner.provision(
@@ -291,11 +324,12 @@ public final class Reconciler {
         let seconds = Double((clock.now - start) / .milliseconds(1)) / 1000
         let commands = (try? JSONEncoder().encode(report.commands)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
         try? pipeline.database.recordProvisioning(request: path, seconds: seconds, state: report.state, message: report.message, commandsJSON: commands)
-        return files.map { f in
+        let patched = files.map { f in
             guard f.path.hasSuffix("/status.yaml") else { return f }
             var patched = f
             patched.contents += Tree.object([("provisioning", report.statusBlock)]).yaml()
             return patched
         }
+        return (patched, report.state)
     }
 }

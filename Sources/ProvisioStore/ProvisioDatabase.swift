@@ -125,13 +125,14 @@ public final class ProvisioDatabase: Sendable {
         }
     }
 
-    /// The provisioning runs of a request, newest first: (state, message, commands JSON).
-    public func provisioningRuns(request: String) throws -> [(state: String, message: String, commands: String)] {
+    /// The provisioning runs of a request, newest first: (state, message, commands JSON, end time).
+    public func provisioningRuns(request: String) throws -> [(state: String, message: String, commands: String, endedAt: Double)] {
         try wrap("reading provisioning runs") {
             try queue.read { db in
                 try Row.fetchAll(
-                    db, sql: "SELECT state, message, commands FROM provisioning_runs WHERE request = ? ORDER BY id DESC", arguments: [request]
-                ).map { (state: $0["state"], message: $0["message"], commands: $0["commands"]) }
+                    db, sql: "SELECT state, message, commands, startedAt + seconds AS endedAt FROM provisioning_runs WHERE request = ? ORDER BY id DESC",
+                    arguments: [request]
+                ).map { (state: $0["state"], message: $0["message"], commands: $0["commands"], endedAt: $0["endedAt"]) }
             }
         }
     }

@@ -52,4 +52,33 @@ import Testing
         #expect(status.contains("state: planned") && status.contains("a person applies the plan"), "\(status)")
         #expect(!FileManager.default.fileExists(atPath: fixture.work + "/orders/terraform.tfstate"))
     }
+
+    @Test func aFailedApplyIsRetriedByLaterPassesUntilItSucceeds() async throws {
+        let f = try GitFixture()
+        try f.write("apps/orders/provision.yaml", Self.request(apply: "auto").replacingOccurrences(of: "  target: {kubernetes: {namespace: shop}}\n", with: ""))
+        try f.teamCommitAndPush("orders with a database VM")
+        let fixture = try ProvisioningFixture()
+        let reconciler = try f.reconciler(policies: try ProvisioningFixture.policies(autoApply: true))
+        var failing = fixture.terraform
+        failing.environment["TF_STANDIN_FAIL"] = "apply"
+        reconciler.provisioner = Provisioner(terraform: failing, ansible: fixture.ansible, runner: fixture.runner, workRoot: fixture.work)
+        reconciler.provisioningBackoff = 0
+        _ = try await reconciler.reconcileOnce()
+        try f.pull()
+        var status = try String(contentsOfFile: f.team + "/apps/orders/generated/status.yaml", encoding: .utf8)
+        #expect(status.contains("state: failed") && status.contains("disk pool full"), "\(status)")
+        // The same failure again: nothing new to commit, the request stays due for a retry.
+        let again = try await reconciler.reconcileOnce()
+        #expect(again.commit == nil)
+        #expect(again.requests.first?.status == "provision-failed")
+        // The cause is fixed; no new commit from the team, yet the next pass provisions and says so.
+        reconciler.provisioner = fixture.provisioner()
+        let fixed = try await reconciler.reconcileOnce()
+        #expect(fixed.commit != nil)
+        try f.pull()
+        status = try String(contentsOfFile: f.team + "/apps/orders/generated/status.yaml", encoding: .utf8)
+        #expect(status.contains("state: applied"), "\(status)")
+        #expect(try await reconciler.reconcileOnce().commit == nil, "done: no more retries")
+        #expect(try f.remoteLog().count == 3)
+    }
 }
