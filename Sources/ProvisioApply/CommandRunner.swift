@@ -138,6 +138,8 @@ public struct CommandRunner: Sendable {
                 return first
             }
         } catch {
+            // Shutdown: the subprocess's group was stopped by its teardown; say so as cancellation.
+            if Task.isCancelled || error is CancellationError { throw CancellationError() }
             let message = redact(String(describing: error), command.secrets)
             throw ProvisioError(.io, "\(command.executable) could not run in \(command.workingDirectory): \(message)")
         }

@@ -215,6 +215,13 @@ public struct DemoHistory: Sendable {
         family("kube_pod_container_resource_limits", "gauge") { w, _ in
             [(",resource=\"cpu\",unit=\"core\"", { _ in w.cpuLimit }), (",resource=\"memory\",unit=\"byte\"", { _ in w.memoryLimitMiB * 1_048_576 })]
         }
+        // Two 4-core, 16 GiB k3s nodes as kube-state-metrics reports them.
+        out += "# TYPE kube_node_status_allocatable gauge\n"
+        for node in ["k3s-1", "k3s-2"] {
+            for (resource, value) in [("cpu", "4"), ("memory", "\(16 * 1_073_741_824)")] {
+                for t in ts { out += "kube_node_status_allocatable{node=\"\(node)\",resource=\"\(resource)\"} \(value) \(stamp(t))\n" }
+            }
+        }
         // One Proxmox VM as prometheus-pve-exporter reports it: a database VM with a nightly batch.
         var noise = Noise(state: seed &+ 99)
         let vm = ts.map { t -> (Double, Double) in

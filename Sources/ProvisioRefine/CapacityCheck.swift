@@ -79,8 +79,11 @@ extension RefineAgent {
 
         // Pods against the Kubernetes cluster.
         guard let k = ctx.cluster.kubernetes, !r.vms.contains(where: { $0.role == "k3s-worker" }) else { return out }
-        let needCores = Double(r.replicas) * (r.requests.cpu?.cores ?? 0)
-        let needMiB = Double(r.replicas) * (r.requests.memory?.mebibytes ?? 0)
+        // A service that already runs has its current requests counted in the cluster's: only the growth needs room.
+        let current = ctx.history?.currentRequests ?? ctx.request.spec.context?.current?.requests
+        let running = Double(ctx.request.spec.context?.current?.replicas ?? Int(ctx.history?.replicas?.p50 ?? 0))
+        let needCores = Double(r.replicas) * (r.requests.cpu?.cores ?? 0) - running * (current?.cpu?.cores ?? 0)
+        let needMiB = Double(r.replicas) * (r.requests.memory?.mebibytes ?? 0) - running * (current?.memory?.mebibytes ?? 0)
         guard needCores > k.freeCores + 1e-9 || needMiB > k.freeMiB + 1e-9 else { return out }
         let shortCores = max(0, needCores - k.freeCores), shortMiB = max(0, needMiB - k.freeMiB)
         // A worker's allocatable: what k3s leaves after its own reservations (about 10 % of CPU, 15 % of memory).

@@ -82,6 +82,18 @@ enum Fixtures {
         #expect(await !Fixtures.running(pid), "the grandchild was stopped too")
     }
 
+    @Test func cancellingTheCallerStopsTheCommandAndItsChildren() async throws {
+        let dir = try Fixtures.directory("cancel")
+        var c = Command("sh", ["-c", "sleep 300 & echo $! > child.pid; wait"], in: dir)
+        c.timeout = 600
+        let task = Task { try await Fixtures.runner.run(c) }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: dir + "/child.pid") { try await Task.sleep(for: .milliseconds(50)) }
+        task.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+        let pid = try #require(Int32((try String(contentsOfFile: dir + "/child.pid", encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(await !Fixtures.running(pid), "shutdown stops the whole process group")
+    }
+
     @Test func commandLinesArePasteable() {
         var c = Command("terraform", ["plan", "-out=provisio.tfplan", "it's"], in: "/var/lib/provisio/tf")
         c.environment = ["TF_VAR_x": "secret"]

@@ -55,6 +55,13 @@ import Testing
             #expect(r.final.rounds.contains { $0.tool == "backtest" })
         }
 
+        // The cluster's room from kube-state-metrics: 2 nodes × 4 cores; requests of the 9 demo pods.
+        let cluster = try #require(results["catalog"]?.context.cluster.kubernetes)
+        #expect(cluster.source.hasPrefix("Prometheus"))
+        #expect(cluster.allocatable.cpu?.cores == 8)
+        // catalog 2 × 0.5, storefront 3 × 0.5, invoicer 2 × 0.1, pricing 2 × 0.25 = 3.2 cores.
+        #expect(abs((cluster.requested.cpu?.cores ?? 0) - 3.2) < 0.01, "\(cluster.requested)")
+
         // Steady: near what it uses (0.2 cores, 300 MiB), far below its 500m/512Mi requests.
         let steady = try #require(results["catalog"])
         let steadyCpu = try #require(steady.final.recommendation.requests.cpu).cores
