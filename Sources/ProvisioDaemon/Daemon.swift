@@ -43,9 +43,13 @@ public struct ReconcileService: Service {
         try await cancelWhenGracefulShutdown {
             // The reconciler holds a libgit2 handle: it lives and dies inside this one task.
             let reconciler = try Reconciler(
-                config: ReconcileConfig(
-                    repo: config.repoURL, branch: config.branch, requestGlob: config.requestGlob, prune: config.prune, botName: config.botName,
-                    botEmail: config.botEmail), pipeline: pipeline, logger: logger)
+                config: {
+                    var c = ReconcileConfig(
+                        repo: config.repoURL, branch: config.branch, requestGlob: config.requestGlob, prune: config.prune, botName: config.botName,
+                        botEmail: config.botEmail)
+                    c.credentials = config.gitCredentials
+                    return c
+                }(), pipeline: pipeline, logger: logger)
             if config.terraform != nil || config.ansible != nil {
                 reconciler.provisioner = Provisioner(
                     terraform: config.terraform, ansible: config.ansible, runner: CommandRunner(logger: logger),

@@ -1,6 +1,7 @@
 public import Foundation
 public import ProvisioApply
 import ProvisioCore
+public import ProvisioGitOps
 public import ProvisioHistory
 import Yams
 
@@ -22,6 +23,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var botEmail = "provisio@localhost"
     /// The webhook's shared secret; nil disables the webhook (every call gets 401).
     public var webhookSecret: String?
+    /// Authentication to the GitOps remote.
+    public var gitCredentials: GitCredentials?
     /// Where the metrics route reads history; nil: knowledge route only.
     public var prometheus: PrometheusConfig?
     /// The Proxmox VE API, for existing VMs' usage.
@@ -52,6 +55,9 @@ public struct DaemonConfig: Sendable, Equatable {
         "bot.name": "commit author name (default provisio)",
         "bot.email": "commit author email (default provisio@localhost)",
         "webhook.secretFile": "file holding the webhook secret (default: systemd credential webhook-secret, or $PROVISIO_WEBHOOK_SECRET)",
+        "repo.username": "user name sent with an https token (default x-access-token; GitLab: oauth2)",
+        "repo.tokenFile": "file holding an https token for the remote (default: systemd credential git-token, or $PROVISIO_GIT_TOKEN)",
+        "repo.sshKey": "private key for an ssh remote (default: systemd credential git-ssh-key, or $PROVISIO_GIT_SSH_KEY as a path)",
     ].merging(PrometheusConfig.keys) { a, _ in a }.merging(ProxmoxConfig.keys) { a, _ in a }.merging(ProvisioningConfig.keys) { a, _ in a }
 
     /// Loads `path` (when it exists), applies the environment, and checks the result.
@@ -118,6 +124,7 @@ public struct DaemonConfig: Sendable, Equatable {
         } else if let s = environment["PROVISIO_WEBHOOK_SECRET"], !s.isEmpty {
             c.webhookSecret = s
         }
+        c.gitCredentials = try Self.gitCredentials(values: values, environment: environment, file: file)
         c.prometheus = try PrometheusConfig.load(values: values, environment: environment, file: file)
         c.proxmox = try ProxmoxConfig.load(values: values, environment: environment, file: file)
         (c.terraform, c.ansible) = try ProvisioningConfig.load(
@@ -127,6 +134,36 @@ public struct DaemonConfig: Sendable, Equatable {
         for (key, dir) in [("knowledge", c.knowledgeDirectory), ("policies", c.policiesDirectory)] where !FileManager.default.fileExists(atPath: dir) {
             throw fail(key, "\(dir) does not exist")
         }
+        return c
+    }
+
+    /// The remote's credentials: `repo.tokenFile` / credential `git-token` / `$PROVISIO_GIT_TOKEN` for https,
+    /// `repo.sshKey` / credential `git-ssh-key` / `$PROVISIO_GIT_SSH_KEY` for ssh; nil when none is given.
+    public static func gitCredentials(values: [String: String], environment: [String: String], file: String) throws -> GitCredentials? {
+        func fail(_ key: String, _ message: String) -> ProvisioError { ProvisioError(.configuration, file: file, field: key, message) }
+        let credentials = environment["CREDENTIALS_DIRECTORY"]
+        var token: String?
+        if let path = values["repo.tokenFile"] ?? credentials.map({ "\($0)/git-token" }), FileManager.default.fileExists(atPath: path) {
+            guard let t = try? String(contentsOfFile: path, encoding: .utf8) else { throw fail("repo.tokenFile", "cannot read \(path)") }
+            token = t.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let path = values["repo.tokenFile"] {
+            throw fail("repo.tokenFile", "\(path) does not exist")
+        } else {
+            token = environment["PROVISIO_GIT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        var key: String?
+        if let path = values["repo.sshKey"] ?? credentials.map({ "\($0)/git-ssh-key" }), FileManager.default.fileExists(atPath: path) {
+            key = path
+        } else if let path = values["repo.sshKey"] {
+            throw fail("repo.sshKey", "\(path) does not exist")
+        } else if let path = environment["PROVISIO_GIT_SSH_KEY"], !path.isEmpty {
+            guard FileManager.default.fileExists(atPath: path) else { throw fail("repo.sshKey", "$PROVISIO_GIT_SSH_KEY names \(path), which does not exist") }
+            key = path
+        }
+        if token?.isEmpty == true { throw fail("repo.tokenFile", "the token is empty") }
+        guard token != nil || key != nil else { return nil }
+        var c = GitCredentials(username: values["repo.username"] ?? "x-access-token", token: token, sshKey: key)
+        c.sshPublicKey = key.map { "\($0).pub" }.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
         return c
     }
 }

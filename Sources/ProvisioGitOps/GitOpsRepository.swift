@@ -30,6 +30,8 @@ public final class GitOpsRepository {
     public let url: String
     public let branch: String
     public let directory: String
+    /// How to authenticate to the remote (https token, ssh key); nil: none (local paths, public repositories).
+    public var credentials: GitCredentials?
     private var repo: OpaquePointer?
 
     var remoteRef: String { "refs/remotes/origin/\(branch)" }
@@ -86,6 +88,11 @@ public final class GitOpsRepository {
         var options = git_fetch_options()
         git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
         options.prune = GIT_FETCH_PRUNE
+        let state = RemoteState(credentials: credentials)
+        let payload = Unmanaged.passRetained(state)
+        defer { payload.release() }
+        options.callbacks.payload = payload.toOpaque()
+        options.callbacks.credentials = RemoteState.acquire
         let spec = "+refs/heads/\(branch):refs/remotes/origin/\(branch)"
         let rc = spec.withCString { cSpec -> Int32 in
             var p: UnsafeMutablePointer<CChar>? = UnsafeMutablePointer(mutating: cSpec)
@@ -94,7 +101,7 @@ public final class GitOpsRepository {
                 return git_remote_fetch(remote, &specs, &options, nil)
             }
         }
-        guard rc == 0 else { throw Self.error("cannot fetch \(Redactor.scrub(url))") }
+        guard rc == 0 else { throw Self.error("cannot fetch \(Redactor.scrub(url))\(state.hint)") }
         return try resolve(remoteRef)
     }
 
@@ -355,10 +362,6 @@ public final class GitOpsRepository {
         return id
     }
 
-    final class PushState: @unchecked Sendable {
-        var refusal: String?
-    }
-
     /// Pushes `commit` to the branch, never forcing.
     public func push(_ commit: String) throws -> PushOutcome {
         var remote: OpaquePointer?
@@ -370,14 +373,15 @@ public final class GitOpsRepository {
         git_reference_free(ref)
         var options = git_push_options()
         git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION))
-        let state = PushState()
+        let state = RemoteState(credentials: credentials)
         let payload = Unmanaged.passRetained(state)
         defer { payload.release() }
         options.callbacks.payload = payload.toOpaque()
+        options.callbacks.credentials = RemoteState.acquire
         // A server-side refusal arrives only here; git_remote_push itself returns 0.
         options.callbacks.push_update_reference = { _, status, payload in
             if let status, let payload {
-                Unmanaged<PushState>.fromOpaque(payload).takeUnretainedValue().refusal = String(cString: status)
+                Unmanaged<RemoteState>.fromOpaque(payload).takeUnretainedValue().refusal = String(cString: status)
             }
             return 0
         }
@@ -394,12 +398,69 @@ public final class GitOpsRepository {
             let message = git_error_last().flatMap { $0.pointee.message.map { String(cString: $0) } } ?? ""
             // Local transports report a stale tip as a generic error mentioning fast-forward.
             if message.contains("fast-forward") || message.contains("fast forward") { return .rejectedNonFastForward }
-            throw ProvisioError(.git, "push to \(Redactor.scrub(url)) failed: \(Redactor.scrub(message))")
+            throw ProvisioError(.git, "push to \(Redactor.scrub(url)) failed: \(Redactor.scrub(message))\(state.hint)")
         }
         if let refusal = state.refusal {
             if refusal.contains("fast-forward") || refusal.contains("fetch first") { return .rejectedNonFastForward }
             return .refused(Redactor.scrub(refusal))
         }
         return .pushed
+    }
+}
+
+/// Credentials for the GitOps remote. Secrets come from systemd credentials or the environment, never the
+/// configuration file, and never reach a log line or an error.
+public struct GitCredentials: Sendable, Hashable {
+    /// HTTPS: the user name sent with the token (GitHub accepts any, GitLab wants `oauth2`, Gitea the account).
+    public var username: String
+    /// HTTPS: a personal or deploy token, sent as the password.
+    public var token: String?
+    /// SSH: the private key file, its public key (optional) and passphrase (optional).
+    public var sshKey: String?
+    public var sshPublicKey: String?
+    public var passphrase: String?
+
+    public init(username: String = "x-access-token", token: String? = nil, sshKey: String? = nil) {
+        self.username = username
+        self.token = token
+        self.sshKey = sshKey
+    }
+}
+
+/// What libgit2's callbacks of one fetch or push share.
+final class RemoteState {
+    let credentials: GitCredentials?
+    var attempts = 0
+    var offered: String?
+    var refusal: String?
+
+    init(credentials: GitCredentials?) { self.credentials = credentials }
+
+    /// Why authentication failed, for the error (never the secret).
+    var hint: String {
+        guard attempts > 0 else { return "" }
+        if attempts > 2 { return " (the remote refused the \(offered ?? "credentials"); check repo.tokenFile / repo.sshKey)" }
+        return offered == nil ? " (the remote asks for credentials: set repo.tokenFile or repo.sshKey)" : ""
+    }
+
+    /// libgit2 calls this again after every refusal: offer the configured credentials twice at most, then give up.
+    static let acquire: git_credential_acquire_cb = { out, _, usernameFromURL, allowed, payload in
+        guard let out, let payload else { return -1 }
+        let state = Unmanaged<RemoteState>.fromOpaque(payload).takeUnretainedValue()
+        state.attempts += 1
+        guard state.attempts <= 2, let c = state.credentials else { return GIT_EAUTH.rawValue }
+        if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0, let token = c.token {
+            state.offered = "token"
+            return git_credential_userpass_plaintext_new(out, c.username, token)
+        }
+        let user = usernameFromURL.map { String(cString: $0) } ?? "git"
+        if allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0, let key = c.sshKey {
+            state.offered = "ssh key"
+            return git_credential_ssh_key_new(out, user, c.sshPublicKey, key, c.passphrase)
+        }
+        if allowed & GIT_CREDENTIAL_USERNAME.rawValue != 0 {
+            return git_credential_username_new(out, user)
+        }
+        return GIT_EAUTH.rawValue
     }
 }

@@ -24,6 +24,8 @@ public struct ReconcileConfig: Sendable {
     public var maxPushAttempts: Int
     /// Requests sized at the same time within one pass.
     public var maxConcurrentRequests: Int = 4
+    /// Authentication to the remote (https token or ssh key).
+    public var credentials: GitCredentials?
 
     public init(
         repo: String, branch: String = "main", requestGlob: String = "**/provision.yaml", prune: Bool = true, botName: String = "provisio",
@@ -80,6 +82,7 @@ public final class Reconciler {
         let key = Digest.fnv(Array("\(Redactor.scrub(config.repo))#\(config.branch)".utf8))
         repository = try GitOpsRepository(
             url: config.repo, branch: config.branch, directory: (pipeline.config.stateDirectory as NSString).appendingPathComponent("gitops/\(key)"))
+        repository.credentials = config.credentials
     }
 
     var repoKey: String { Redactor.scrub(config.repo) }

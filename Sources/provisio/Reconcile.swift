@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ProvisioApply
 import ProvisioCore
+import ProvisioDaemon
 import ProvisioGitOps
 import ProvisioHistory
 import ProvisioPipeline
@@ -26,8 +27,9 @@ struct Reconcile: AsyncParsableCommand {
         guard once else { throw ValidationError("pass --once: provisio reconcile does one pass; `provisio run` is the daemon") }
         let code = await guarded {
             let pipeline = try Pipeline(config: try common.config(), logger: common.logger())
-            let reconciler = try Reconciler(
-                config: ReconcileConfig(repo: repo, branch: branch, requestGlob: requests, prune: !noPrune), pipeline: pipeline, logger: common.logger())
+            var reconcile = ReconcileConfig(repo: repo, branch: branch, requestGlob: requests, prune: !noPrune)
+            reconcile.credentials = try DaemonConfig.gitCredentials(values: [:], environment: ProcessInfo.processInfo.environment, file: "environment")
+            let reconciler = try Reconciler(config: reconcile, pipeline: pipeline, logger: common.logger())
             if terraformDir != nil || ansibleDir != nil {
                 var values: [String: String] = [:]
                 values["terraform.workingDirectory"] = terraformDir

@@ -166,3 +166,36 @@ import Testing
         #expect(ours.count == 7)
     }
 }
+
+/// An https-style remote that wants a token: the pass authenticates, a wrong token is a clear error without it.
+@Suite struct RemoteCredentialsTests {
+    @Test func aTokenAuthenticatesFetchAndPushAndAWrongOneIsReportedWithoutTheToken() async throws {
+        let f = try GitFixture()
+        try f.write("apps/orders/provision.yaml", GitFixture.request("orders"))
+        try f.teamCommitAndPush("add orders")
+        let (url, server) = try f.serveHTTP(user: "provisio-bot", token: "glpat-canary-3c2d1e")
+        defer { kill(server.processIdentifier, SIGKILL) }
+
+        let anonymous = try f.reconciler(url: url)
+        await #expect {
+            _ = try await anonymous.reconcileOnce()
+        } throws: { "\($0)".contains("repo.tokenFile") }
+
+        let wrong = try f.reconciler(url: url)
+        wrong.repository.credentials = GitCredentials(username: "provisio-bot", token: "not-the-token-9f8e")
+        await #expect {
+            _ = try await wrong.reconcileOnce()
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("refused the token") && !text.contains("not-the-token-9f8e")
+        }
+
+        let right = try f.reconciler(url: url)
+        right.repository.credentials = GitCredentials(username: "provisio-bot", token: "glpat-canary-3c2d1e")
+        let pass = try await right.reconcileOnce()
+        #expect(pass.commit != nil)
+        #expect(try f.remoteLog().first?.hasPrefix("provisio|provisio: size orders") == true)
+        let database = try Data(contentsOf: URL(fileURLWithPath: f.state + "/provisio.sqlite"))
+        #expect(database.range(of: Data("glpat-canary".utf8)) == nil)
+    }
+}

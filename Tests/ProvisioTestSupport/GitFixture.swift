@@ -92,3 +92,24 @@ public final class GitFixture: @unchecked Sendable {
             config: ReconcileConfig(repo: url ?? remote, branch: "main"), pipeline: pipeline, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
     }
 }
+
+extension GitFixture {
+    /// Serves the remote over smart HTTP behind Basic auth (`user`, `token`) with the real `git http-backend`.
+    /// Returns the URL and the server process (stop it with `kill`).
+    public func serveHTTP(user: String, token: String) throws -> (url: String, process: Process) {
+        let script = Self.root + "/Tests/fixtures/git-http-server.py"
+        let portFile = dir + "/http.port"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script, portFile, dir, user, token]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        for _ in 0..<200 {
+            if let port = try? String(contentsOfFile: portFile, encoding: .utf8) { return ("http://127.0.0.1:\(port)/remote.git", p) }
+            Thread.sleep(forTimeInterval: 0.025)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        throw ProvisioError(.git, "could not start the git http server")
+    }
+}
