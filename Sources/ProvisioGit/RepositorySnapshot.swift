@@ -186,7 +186,11 @@ public struct RepositoryCache: Sendable {
 
 /// Process-wide libgit2 set-up and error helpers.
 public enum GitLibrary {
-    private static let once: Void = { _ = git_libgit2_init() }()
+    private static let once: Void = {
+        _ = git_libgit2_init()
+        // The object cache defaults to 256 MiB; a pass reads each tree and blob once, so a small cache keeps an idle daemon small.
+        _ = provisio_git_set_cache_max_size(16 << 20)
+    }()
 
     /// Initializes libgit2 once per process.
     public static func initialize() { _ = once }
