@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // Adapters to outside systems.
@@ -95,6 +96,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ProvisioTools",
+            dependencies: [
+                "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioContext", "ProvisioPredict", "ProvisioRefine", "ProvisioHistory",
+                "ProvisioPipeline", .product(name: "MCP", package: "swift-sdk"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ProvisioGitOps",
             dependencies: [
                 "CGit2", "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioGit", "ProvisioContext", "ProvisioRefine", "ProvisioRender",
@@ -125,7 +134,7 @@ let package = Package(
             name: "provisio",
             dependencies: [
                 "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioPipeline", "ProvisioRender", "ProvisioEval", "ProvisioGitOps", "ProvisioDaemon",
-                "ProvisioHistory", "ProvisioApply",
+                "ProvisioHistory", "ProvisioApply", "ProvisioTools",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -229,25 +229,49 @@ public struct RefineAgent: Stage {
     }
 
     func policyCheck(_ r: Recommendation, ctx: ContextBundle, bounds: Policy.TierBounds) -> [Finding] {
+        policyCheck(r, path: ctx.requestPath, namespace: ctx.cluster.namespace, node: ctx.request.spec.target?.proxmox?.node, bounds: bounds)
+    }
+
+    /// One policy finding, as the `check_policy` tool reports it.
+    public struct PolicyFinding: Codable, Sendable, Hashable {
+        public var detail: String
+        /// Whether agent 3 can fix it by itself (a clamp), and whether that still needs a person.
+        public var fixable: Bool
+        public var needsReview: Bool
+        public var rejects: Bool
+    }
+
+    /// The policy check alone, for a plan of a request at `path` (the `check_policy` tool).
+    public func checkPolicy(_ r: Recommendation, path: String, namespace: String, tier: String, node: String?) -> [PolicyFinding] {
+        let bounds = policy.tiers[tier] ?? policy.tiers["production"]!
+        return policyCheck(r, path: path, namespace: namespace, node: node, bounds: bounds).map {
+            PolicyFinding(detail: $0.detail, fixable: $0.fix != nil, needsReview: $0.needsReview, rejects: $0.rejects)
+        }
+    }
+
+    /// The monthly estimate of a plan (the `estimate_cost` tool).
+    public func cost(of r: Recommendation) -> FinalPlan.Cost { estimate(r) }
+
+    func policyCheck(_ r: Recommendation, path: String, namespace: String, node: String?, bounds: Policy.TierBounds) -> [Finding] {
         var out: [Finding] = []
-        let ns = ctx.cluster.namespace
+        let ns = namespace
         if policy.forbiddenNamespaces.contains(ns) {
             out.append(Finding(check: "policy", detail: "namespace '\(ns)' is forbidden by policy", fix: nil, needsReview: true, rejects: true))
         }
-        if let rule = policy.rule(for: ctx.requestPath) {
+        if let rule = policy.rule(for: path) {
             if !rule.namespaces.contains(where: { Glob.matches($0, ns) }) {
                 out.append(
                     Finding(
                         check: "policy", detail: "requests under '\(rule.path)' may not target namespace '\(ns)'", fix: nil, needsReview: true, rejects: true))
             }
-            if let node = ctx.request.spec.target?.proxmox?.node, !rule.proxmoxNodes.contains(where: { Glob.matches($0, node) }) {
+            if let node, !rule.proxmoxNodes.contains(where: { Glob.matches($0, node) }) {
                 out.append(
                     Finding(
                         check: "policy", detail: "requests under '\(rule.path)' may not place VMs on node '\(node)'", fix: nil, needsReview: true, rejects: true
                     ))
             }
         } else {
-            out.append(Finding(check: "policy", detail: "no path rule covers '\(ctx.requestPath)'", fix: nil, needsReview: true, rejects: true))
+            out.append(Finding(check: "policy", detail: "no path rule covers '\(path)'", fix: nil, needsReview: true, rejects: true))
         }
         if r.replicas < bounds.minReplicas {
             out.append(

@@ -18,7 +18,8 @@ struct Provisio: AsyncParsableCommand {
             3 provisio could not run (state, knowledge, policy, I/O); 64 wrong usage.
             """,
         subcommands: [
-            Plan.self, Validate.self, Reconcile.self, Run.self, ConfigCommand.self, HistoryCommand.self, Schema.self, Index.self, Eval.self, Benchmark.self,
+            Plan.self, Validate.self, Reconcile.self, Run.self, ConfigCommand.self, HistoryCommand.self, MCPCommand.self, Schema.self, Index.self, Eval.self,
+            Benchmark.self,
         ])
 }
 
