@@ -187,7 +187,7 @@ let package = Package(
             name: "ProvisioPipelineTests",
             dependencies: [
                 "ProvisioPipeline", "ProvisioRender", "ProvisioRefine", "ProvisioRequest", "ProvisioCore", "ProvisioContext", "provisio", "ProvisioTestSupport",
-                "ProvisioHistory", .product(name: "Subprocess", package: "swift-subprocess"),
+                "ProvisioHistory", "ProvisioTools", .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             exclude: ["Golden"],
             swiftSettings: swiftSettings

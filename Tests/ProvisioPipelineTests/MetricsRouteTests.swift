@@ -5,6 +5,7 @@ import ProvisioCore
 import ProvisioHistory
 import ProvisioPipeline
 import ProvisioTestSupport
+import ProvisioTools
 import Testing
 
 /// The metrics route against a real Prometheus with backfilled history of four behaviours.
@@ -127,6 +128,18 @@ import Testing
         let launchCpu = try #require(launch.final.recommendation.requests.cpu)
         // 3000 QPS × 4 ms = 12 cores at peak.
         #expect(Double(launchHPA.maxReplicas) * launchCpu.cores >= 12 || launch.final.changes.contains { $0.field == "hpa.maxReplicas" })
+
+        // The same history through the tool registry (what MCP clients and a model call).
+        let registry = ToolRegistry(pipeline: pipeline)
+        let history = try await registry.call("query_history", arguments: Data(#"{"namespace": "shop", "workload": "invoicer"}"#.utf8)).json()
+        #expect(history.contains("\"oomKills\": \(h.oomKills)"), "\(history.prefix(400))")
+        let tooSmall = try await registry.call(
+            "backtest",
+            arguments: Data(
+                #"{"namespace": "shop", "workload": "invoicer", "requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "300Mi"}}"#.utf8)
+        ).json()
+        let overLimit = try #require(tooSmall.split(separator: "\n").first { $0.contains("memoryOverLimit") })
+        #expect(!overLimit.contains(": 0,"), "a 300Mi limit is under the leak's samples: \(overLimit)")
 
         // A label selector instead of the workload name reads the same pods.
         let selected = try await pipeline.plan(path: try Self.request("invoice-by-label", history: #"{namespace: shop, selector: 'pod=~"invoicer-.*"'}"#))
