@@ -143,7 +143,10 @@ public enum DescriptionInference {
     }
 
     static func inferLoad(_ t: String, into f: inout DescriptionFacts) {
-        let noun = #"(?:requests?|reqs?|queries|transactions|calls|messages|msgs?|events|hits)"#
+        // What a rate counts: requests, and the operations people count instead ("45 logins/s", "12k lookups per second").
+        let noun =
+            #"(?:requests?|reqs?|queries|transactions|calls|messages|msgs?|events|hits|logins|log-ins|sign-ins|ops|operations|lookups|"#
+            + #"searches|orders|checkouts|jobs|writes|reads|uploads|downloads)"#
         let per = #"(?:\s+(?:per|a|an|each|every)\s+|\s*/\s*)"#
         let unit = #"(qps|rps|tps|rpm|"# + noun + per + #"(seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?))"#
         var loads: [(value: Double, hit: Hit, kind: String?)] = []

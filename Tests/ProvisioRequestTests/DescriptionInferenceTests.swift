@@ -133,6 +133,12 @@ let inferenceCases: [InferenceCase] = [
         "Inventory sync API in C# / ASP.NET Core, 2,000 requests per second on average and 6,500 requests per second at peak, 99.9% uptime SLA, Redis cache in front of SQL Server.",
         expectedQps: 2000, peakQps: 6500, availability: "99.9", language: "csharp", framework: "aspnetcore", dependencies: ["redis"]),
     .init(
+        "Login service in Java that checks passwords and issues tokens: about 45 logins/s normally, 300 logins/s at the Monday-morning peak.",
+        expectedQps: 45, peakQps: 300, language: "java"),
+    .init(
+        "Feature-flag lookup service in Rust, 12k lookups per second at peak, P99 under 5 ms.",
+        peakQps: 12000, latency: 5, language: "rust", absent: [.expectedQps]),
+    .init(
         "Ad impression tracker in Go that ingests 1.5 million requests per minute at peak and pushes events to Kafka. Stateless, sub-10ms responses.",
         peakQps: 25000, latency: 10, stateful: false, language: "go", dependencies: ["kafka"], absent: [.expectedQps]),
     .init(
