@@ -100,7 +100,6 @@ public struct CommandRunner: Sendable {
         let clock = ContinuousClock(), start = clock.now
         let env = environment(for: command)
         let timeout = command.timeout
-        let pidBox = PIDBox()
 
         enum Race: Sendable {
             case finished(ExecutionResult<Void, BytesOutput, BytesOutput>)
@@ -131,10 +130,8 @@ public struct CommandRunner: Sendable {
                 }
                 let first = try await group.next()!
                 group.cancelAll()
-                // The run task ends after its teardown; wait for it so no child outlives the call.
-                while let next = try? await group.next() {
-                    if case .finished(let r) = next { pidBox.pid = r.processIdentifier.value }
-                }
+                // The group waits for the run task's teardown (SIGTERM, then SIGKILL to the process group)
+                // before it returns, so no child outlives the call.
                 return first
             }
         } catch {
@@ -156,8 +153,6 @@ public struct CommandRunner: Sendable {
             outcome.errorOutput = redact(String(decoding: r.standardError, as: UTF8.self), command.secrets)
         case .timedOut:
             outcome.timedOut = true
-            // Belt and braces: anything left in the group is killed.
-            if let pid = pidBox.pid { kill(-pid, SIGKILL) }
         }
         logger.info(
             "finished",
@@ -172,15 +167,6 @@ public struct CommandRunner: Sendable {
         var out = text
         for s in secrets where s.count >= 4 { out = out.replacingOccurrences(of: s, with: "***") }
         return Redactor.scrub(out)
-    }
-}
-
-final class PIDBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: pid_t?
-    var pid: pid_t? {
-        get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
     }
 }
 
