@@ -46,6 +46,13 @@ public struct Provisioner: Sendable {
         public var commands: [CommandOutcome]
         public var ansibleHosts: [String]
 
+        /// Marks the run failed with `message` and returns the report.
+        mutating func failing(_ message: String) -> Report {
+            state = "failed"
+            self.message = message
+            return self
+        }
+
         /// The `provisioning` block of status.yaml (no command output: that stays in the run record).
         public var statusBlock: Tree {
             .object([
@@ -101,9 +108,7 @@ public struct Provisioner: Sendable {
                 let applied = try await driver.apply()
                 report.commands.append(applied)
                 guard applied.succeeded else {
-                    report.state = "failed"
-                    report.message = "terraform apply failed: \(TerraformDriver.Failure.describe(applied)); the next pass plans again"
-                    return report
+                    return report.failing("terraform apply failed: \(TerraformDriver.Failure.describe(applied)); the next pass plans again")
                 }
                 report.state = "applied"
                 report.message = "terraform apply: \(plan.line)"
@@ -126,16 +131,12 @@ public struct Provisioner: Sendable {
                     report.message += "; ansible: no host changed"
                     return report
                 }
-                let hosts = limit
+                let hosts = limit  // the only hosts touched from here on
                 let driver = AnsibleDriver(config: ansible, runner: runner)
                 report.ansibleHosts = hosts
                 let check = try await driver.check(limit: hosts)
                 report.commands.append(check)
-                guard check.succeeded else {
-                    report.state = "failed"
-                    report.message = "ansible-playbook --check failed: \(TerraformDriver.Failure.describe(check))"
-                    return report
-                }
+                guard check.succeeded else { return report.failing("ansible-playbook --check failed: \(TerraformDriver.Failure.describe(check))") }
                 guard gateOpen else {
                     let recap = AnsibleDriver.recap(check.output)
                     report.message += "; ansible --check: \(recap.changed) change\(recap.changed == 1 ? "" : "s") pending, for a person to apply"
@@ -143,11 +144,7 @@ public struct Provisioner: Sendable {
                 }
                 let run = try await driver.run(limit: hosts)
                 report.commands.append(run)
-                guard run.succeeded else {
-                    report.state = "failed"
-                    report.message = "ansible-playbook failed: \(TerraformDriver.Failure.describe(run))"
-                    return report
-                }
+                guard run.succeeded else { return report.failing("ansible-playbook failed: \(TerraformDriver.Failure.describe(run))") }
                 let recap = AnsibleDriver.recap(run.output)
                 report.state = "applied"
                 report.message += "; ansible: \(recap.changed) change\(recap.changed == 1 ? "" : "s") on \(hosts.count) host\(hosts.count == 1 ? "" : "s")"

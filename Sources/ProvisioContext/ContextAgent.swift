@@ -107,13 +107,13 @@ public struct ContextAgent: Stage {
         var kubernetes = clusterCapacity
         if kubernetes == nil, let prometheus {
             do { kubernetes = try await prometheus.kubernetesCapacity() } catch {
-                warnings.append("cluster capacity unavailable: \(Redactor.scrub((error as? ProvisioError)?.message ?? String(describing: error)))")
+                warnings.append("cluster capacity unavailable: \(Redactor.message(of: error))")
             }
         }
         var nodes: [NodeCapacity]?
         if let proxmox, kubernetes != nil || !(spec.target?.proxmox?.vms ?? []).isEmpty {
             do { nodes = try await proxmox.capacity() } catch {
-                warnings.append("Proxmox capacity unavailable: \(Redactor.scrub((error as? ProvisioError)?.message ?? String(describing: error)))")
+                warnings.append("Proxmox capacity unavailable: \(Redactor.message(of: error))")
             }
         }
         if kubernetes != nil || nodes != nil {
@@ -154,7 +154,7 @@ public struct ContextAgent: Stage {
             if found == nil, let vmid = vm.vmid, let proxmox {
                 if let node = px?.node {
                     do { found = (try await proxmox.usage(node: node, vmid: vmid), "proxmox-rrd") } catch {
-                        problems.append(Redactor.scrub((error as? ProvisioError)?.message ?? String(describing: error)))
+                        problems.append(Redactor.message(of: error))
                     }
                 } else {
                     problems.append("no spec.target.proxmox.node to read VM \(vmid)'s RRD data from")
@@ -167,7 +167,7 @@ public struct ContextAgent: Stage {
                     } else {
                         problems.append("no pve-exporter series for qemu/\(vmid)")
                     }
-                } catch { problems.append(Redactor.scrub((error as? ProvisioError)?.message ?? String(describing: error))) }
+                } catch { problems.append(Redactor.message(of: error)) }
             }
             guard let (history, source) = found, history.cpuCores.count >= 2 else {
                 let why = problems.isEmpty ? "neither the Proxmox API nor Prometheus is configured" : problems.joined(separator: "; ")
@@ -222,10 +222,10 @@ public struct ContextAgent: Stage {
                     reason: "Prometheus has \(Tree.format((days * 10).rounded() / 10)) days of history for \(what) (\(usage.pods.count) pods)")
             )
         } catch {
-            let message = (error as? ProvisioError)?.message ?? String(describing: error)
-            warnings.append("history unavailable, sized from knowledge: \(Redactor.scrub(message))")
-            logger.warning("Prometheus unavailable", metadata: ["request.path": "\(path)", "error": "\(Redactor.scrub(message))"])
-            plan.append(PlanStep("history", "failed: \(Redactor.scrub(message))"))
+            let message = Redactor.message(of: error)
+            warnings.append("history unavailable, sized from knowledge: \(message)")
+            logger.warning("Prometheus unavailable", metadata: ["request.path": "\(path)", "error": "\(message)"])
+            plan.append(PlanStep("history", "failed: \(message)"))
             return (nil, Route(name: "knowledge", reason: "Prometheus could not be read"))
         }
     }

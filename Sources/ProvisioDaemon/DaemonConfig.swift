@@ -115,15 +115,8 @@ public struct DaemonConfig: Sendable, Equatable {
         if let v = values["bot.name"] { c.botName = v }
         if let v = values["bot.email"] { c.botEmail = v }
         // Secrets: a systemd credential, a named file, or the environment — never the config file itself.
-        let credential = environment["CREDENTIALS_DIRECTORY"].map { $0 + "/webhook-secret" }
-        if let secretFile = values["webhook.secretFile"] ?? credential, FileManager.default.fileExists(atPath: secretFile) {
-            guard let s = try? String(contentsOfFile: secretFile, encoding: .utf8) else { throw fail("webhook.secretFile", "cannot read \(secretFile)") }
-            c.webhookSecret = s.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if let secretFile = values["webhook.secretFile"] {
-            throw fail("webhook.secretFile", "\(secretFile) does not exist")
-        } else if let s = environment["PROVISIO_WEBHOOK_SECRET"], !s.isEmpty {
-            c.webhookSecret = s
-        }
+        c.webhookSecret = try Secrets.read(
+            key: "webhook.secretFile", credential: "webhook-secret", env: "PROVISIO_WEBHOOK_SECRET", values: values, environment: environment, file: file)
         c.gitCredentials = try Self.gitCredentials(values: values, environment: environment, file: file)
         c.prometheus = try PrometheusConfig.load(values: values, environment: environment, file: file)
         c.proxmox = try ProxmoxConfig.load(values: values, environment: environment, file: file)
@@ -142,15 +135,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public static func gitCredentials(values: [String: String], environment: [String: String], file: String) throws -> GitCredentials? {
         func fail(_ key: String, _ message: String) -> ProvisioError { ProvisioError(.configuration, file: file, field: key, message) }
         let credentials = environment["CREDENTIALS_DIRECTORY"]
-        var token: String?
-        if let path = values["repo.tokenFile"] ?? credentials.map({ "\($0)/git-token" }), FileManager.default.fileExists(atPath: path) {
-            guard let t = try? String(contentsOfFile: path, encoding: .utf8) else { throw fail("repo.tokenFile", "cannot read \(path)") }
-            token = t.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if let path = values["repo.tokenFile"] {
-            throw fail("repo.tokenFile", "\(path) does not exist")
-        } else {
-            token = environment["PROVISIO_GIT_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        }
+        let token = try Secrets.read(
+            key: "repo.tokenFile", credential: "git-token", env: "PROVISIO_GIT_TOKEN", values: values, environment: environment, file: file)
         var key: String?
         if let path = values["repo.sshKey"] ?? credentials.map({ "\($0)/git-ssh-key" }), FileManager.default.fileExists(atPath: path) {
             key = path

@@ -180,9 +180,7 @@ public struct HistorySummary: Codable, Sendable, Hashable {
         for i in days.indices {
             for j in days.indices where j > i { slopes.append((peaks[days[j]]! - peaks[days[i]]!) / Double(days[j] - days[i])) }
         }
-        slopes.sort()
-        let n = slopes.count
-        return n % 2 == 1 ? slopes[n / 2] : (slopes[n / 2 - 1] + slopes[n / 2]) / 2
+        return UsageHistory.median(slopes) ?? 0
     }
 }
 

@@ -23,14 +23,7 @@ extension PrometheusConfig {
         }
         var c = PrometheusConfig(url: url)
         func secret(_ key: String, credential: String, env: String) throws -> String? {
-            let fromCredentials = environment["CREDENTIALS_DIRECTORY"].map { "\($0)/\(credential)" }
-            if let path = values[key] ?? fromCredentials, FileManager.default.fileExists(atPath: path) {
-                guard let s = try? String(contentsOfFile: path, encoding: .utf8) else { throw fail(key, "cannot read \(path)") }
-                return s.trimmingCharacters(in: .whitespacesAndNewlines)
-            } else if let path = values[key] {
-                throw fail(key, "\(path) does not exist")
-            }
-            return environment[env].flatMap { $0.isEmpty ? nil : $0 }
+            try Secrets.read(key: key, credential: credential, env: env, values: values, environment: environment, file: file)
         }
         c.bearerToken = try secret("prometheus.tokenFile", credential: "prometheus-token", env: "PROVISIO_PROMETHEUS_TOKEN")
         c.username = environment["PROVISIO_PROMETHEUS_USER"] ?? values["prometheus.username"]

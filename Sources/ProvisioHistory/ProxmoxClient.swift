@@ -39,16 +39,9 @@ public struct ProxmoxConfig: Sendable, Hashable {
         guard let id = environment["PROVISIO_PROXMOX_TOKEN_ID"] ?? values["proxmox.tokenId"],
             id.range(of: #"^[^@\s!=]+@[^@\s!=]+![A-Za-z0-9][A-Za-z0-9._-]*$"#, options: .regularExpression) != nil
         else { throw fail("proxmox.tokenId", "required with proxmox.url: an API token id such as provisio@pve!sizing") }
-        var secret: String?
-        let credential = environment["CREDENTIALS_DIRECTORY"].map { "\($0)/proxmox-token-secret" }
-        if let path = values["proxmox.tokenSecretFile"] ?? credential, FileManager.default.fileExists(atPath: path) {
-            guard let s = try? String(contentsOfFile: path, encoding: .utf8) else { throw fail("proxmox.tokenSecretFile", "cannot read \(path)") }
-            secret = s.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if let path = values["proxmox.tokenSecretFile"] {
-            throw fail("proxmox.tokenSecretFile", "\(path) does not exist")
-        } else {
-            secret = environment["PROVISIO_PROXMOX_TOKEN_SECRET"]
-        }
+        let secret = try Secrets.read(
+            key: "proxmox.tokenSecretFile", credential: "proxmox-token-secret", env: "PROVISIO_PROXMOX_TOKEN_SECRET", values: values,
+            environment: environment, file: file)
         guard let secret, !secret.isEmpty else {
             throw fail("proxmox.tokenSecretFile", "the token secret is missing: a credential proxmox-token-secret or $PROVISIO_PROXMOX_TOKEN_SECRET")
         }
