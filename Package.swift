@@ -88,10 +88,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ProvisioLLM",
+            dependencies: ["ProvisioCore", "ProvisioContext", "ProvisioPredict", "ProvisioRefine", "ProvisioHistory"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ProvisioPipeline",
             dependencies: [
                 "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioContext", "ProvisioPredict",
-                "ProvisioRefine", "ProvisioRender", "ProvisioHistory", .product(name: "Logging", package: "swift-log"),
+                "ProvisioRefine", "ProvisioRender", "ProvisioHistory", "ProvisioLLM", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -115,7 +120,7 @@ let package = Package(
         .target(
             name: "ProvisioDaemon",
             dependencies: [
-                "ProvisioCore", "ProvisioPipeline", "ProvisioGitOps", "ProvisioHistory", "ProvisioApply", "Yams",
+                "ProvisioCore", "ProvisioPipeline", "ProvisioGitOps", "ProvisioHistory", "ProvisioApply", "ProvisioLLM", "Yams",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -134,7 +139,7 @@ let package = Package(
             name: "provisio",
             dependencies: [
                 "ProvisioCore", "ProvisioRequest", "ProvisioStore", "ProvisioPipeline", "ProvisioRender", "ProvisioEval", "ProvisioGitOps", "ProvisioDaemon",
-                "ProvisioHistory", "ProvisioApply", "ProvisioTools",
+                "ProvisioHistory", "ProvisioApply", "ProvisioTools", "ProvisioLLM",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -147,6 +152,10 @@ let package = Package(
             name: "ProvisioHistoryTests", dependencies: ["ProvisioHistory", "ProvisioCore", "ProvisioTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ProvisioApplyTests", dependencies: ["ProvisioApply", "ProvisioRefine", "ProvisioCore", "ProvisioTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ProvisioLLMTests",
+            dependencies: ["ProvisioLLM", "ProvisioPipeline", "ProvisioRefine", "ProvisioPredict", "ProvisioCore", "ProvisioTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "ProvisioStoreTests", dependencies: ["ProvisioStore", "ProvisioCore"], swiftSettings: swiftSettings),
         .testTarget(

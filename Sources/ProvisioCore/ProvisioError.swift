@@ -8,7 +8,7 @@ public struct ProvisioError: Error, Hashable, Sendable, CustomStringConvertible 
     /// The kind of failure, stable for tests and exit codes.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidRequest, invalidPolicy, invalidKnowledge, io, database, git, configuration, unsafePath, metrics
+            case invalidRequest, invalidPolicy, invalidKnowledge, io, database, git, configuration, unsafePath, metrics, llm
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -30,6 +30,8 @@ public struct ProvisioError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let unsafePath = Code(.unsafePath)
         /// A metrics source (Prometheus, the Proxmox API) could not be read or answered something unexpected.
         public static let metrics = Code(.metrics)
+        /// The language model server could not be reached or answered something unusable.
+        public static let llm = Code(.llm)
         public var description: String { base.rawValue }
     }
 

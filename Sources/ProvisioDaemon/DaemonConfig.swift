@@ -3,6 +3,7 @@ public import ProvisioApply
 import ProvisioCore
 public import ProvisioGitOps
 public import ProvisioHistory
+public import ProvisioLLM
 import Yams
 
 /// The daemon's configuration: `/etc/provisio/config.yaml`, then environment overrides, then
@@ -29,6 +30,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var prometheus: PrometheusConfig?
     /// The Proxmox VE API, for existing VMs' usage.
     public var proxmox: ProxmoxConfig?
+    /// An OpenAI-compatible model for agents 2 and 3; nil: the embedded reasoner alone.
+    public var llm: LLMConfig?
     /// Terraform and Ansible for the requests' VMs; nil: a person applies them.
     public var terraform: TerraformConfig?
     public var ansible: AnsibleConfig?
@@ -58,7 +61,9 @@ public struct DaemonConfig: Sendable, Equatable {
         "repo.username": "user name sent with an https token (default x-access-token; GitLab: oauth2)",
         "repo.tokenFile": "file holding an https token for the remote (default: systemd credential git-token, or $PROVISIO_GIT_TOKEN)",
         "repo.sshKey": "private key for an ssh remote (default: systemd credential git-ssh-key, or $PROVISIO_GIT_SSH_KEY as a path)",
-    ].merging(PrometheusConfig.keys) { a, _ in a }.merging(ProxmoxConfig.keys) { a, _ in a }.merging(ProvisioningConfig.keys) { a, _ in a }
+    ].merging(PrometheusConfig.keys) { a, _ in a }.merging(ProxmoxConfig.keys) { a, _ in a }.merging(ProvisioningConfig.keys) { a, _ in a }.merging(
+        LLMConfig.keys
+    ) { a, _ in a }
 
     /// Loads `path` (when it exists), applies the environment, and checks the result.
     public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DaemonConfig {
@@ -120,6 +125,7 @@ public struct DaemonConfig: Sendable, Equatable {
         c.gitCredentials = try Self.gitCredentials(values: values, environment: environment, file: file)
         c.prometheus = try PrometheusConfig.load(values: values, environment: environment, file: file)
         c.proxmox = try ProxmoxConfig.load(values: values, environment: environment, file: file)
+        c.llm = try LLMConfig.load(values: values, environment: environment, file: file)
         (c.terraform, c.ansible) = try ProvisioningConfig.load(
             values: values, file: file, proxmoxURL: c.proxmox?.url, proxmoxToken: c.proxmox.map { "\($0.tokenId)=\($0.tokenSecret)" },
             proxmoxCAFile: c.proxmox?.tls.caFile)

@@ -4,6 +4,7 @@ public import ProvisioContext
 public import ProvisioCore
 import ProvisioGit
 public import ProvisioHistory
+public import ProvisioLLM
 public import ProvisioPredict
 public import ProvisioRefine
 public import ProvisioRender
@@ -28,6 +29,8 @@ public struct PipelineConfig: Sendable {
     public var prometheus: PrometheusConfig?
     /// The Proxmox VE API, for the usage of VMs that already exist.
     public var proxmox: ProxmoxConfig?
+    /// An OpenAI-compatible model for agents 2 and 3; nil: the embedded reasoner alone.
+    public var llm: LLMConfig?
 
     public init(
         stateDirectory: String, knowledgeDirectory: String, policiesDirectory: String, rewrites: [RepoRewrite] = [], offline: Bool = false,
@@ -56,6 +59,7 @@ public struct PipelineConfig: Sendable {
             stateDirectory: state, knowledgeDirectory: dir("PROVISIO_KNOWLEDGE", "knowledge"), policiesDirectory: dir("PROVISIO_POLICIES", "policies"))
         c.prometheus = try? PrometheusConfig.load(values: [:], environment: environment, file: "environment")
         c.proxmox = try? ProxmoxConfig.load(values: [:], environment: environment, file: "environment")
+        c.llm = try? LLMConfig.load(values: [:], environment: environment, file: "environment")
         return c
     }
 }
@@ -79,6 +83,7 @@ public struct Pipeline: Sendable {
     public let policy: Policy
     public let logger: Logger
     let prometheus: PrometheusHistory?
+    let reasoner: LLMReasoner?
 
     /// Opens the state database, refreshes the knowledge index if its files changed, loads policy.
     public init(config: PipelineConfig, logger: Logger) throws {
@@ -90,6 +95,7 @@ public struct Pipeline: Sendable {
         }
         policy = try Policy.load(from: config.policiesDirectory)
         prometheus = config.prometheus.map(PrometheusHistory.init)
+        reasoner = config.llm.map(LLMReasoner.init)
     }
 
     /// The GitOps repository root of a request: the nearest folder with `.provisio.yaml` or `.git`,
@@ -115,11 +121,33 @@ public struct Pipeline: Sendable {
         let loaded = try loaded ?? RequestLoader().load(path: path)
         let root = Self.root(of: path)
         let team = try TeamDeployment.load(folder: (path as NSString).deletingLastPathComponent)
+        return try await plan(loaded: loaded, relativePath: Self.relative(path, to: root), root: root, team: team, capacity: try Self.capacity(root: root))
+    }
+
+    static func capacity(root: String) throws -> KubernetesCapacity? {
         let capacityFile = (root as NSString).appendingPathComponent(Self.capacityPath)
-        let capacity = try FileManager.default.contents(atPath: capacityFile).map {
+        return try FileManager.default.contents(atPath: capacityFile).map {
             try KubernetesCapacity.parse(String(decoding: $0, as: UTF8.self), path: Self.capacityPath)
         }
-        return try await plan(loaded: loaded, relativePath: Self.relative(path, to: root), root: root, team: team, capacity: capacity)
+    }
+
+    /// Agent 1 alone on a request file: its ContextBundle and the team's own deployment, if any.
+    public func context(path: String) async throws -> (bundle: ContextBundle, team: TeamDeployment?) {
+        var loaded = try RequestLoader().load(path: path)
+        let root = Self.root(of: path)
+        let team = try TeamDeployment.load(folder: (path as NSString).deletingLastPathComponent)
+        loaded.path = Self.relative(path, to: root)
+        return (try await contextAgent(capacity: try Self.capacity(root: root)).run(loaded), team)
+    }
+
+    func contextAgent(capacity: KubernetesCapacity?) -> ContextAgent {
+        let repositories = config.offline ? nil : RepositoryCache(directory: (config.stateDirectory as NSString).appendingPathComponent("repos"))
+        var contextAgent = ContextAgent(database: database, repositories: repositories, rewrites: config.rewrites, logger: logger)
+        contextAgent.retrieval = config.retrieval
+        contextAgent.prometheus = prometheus
+        contextAgent.proxmox = config.proxmox.map(ProxmoxClient.init)
+        contextAgent.clusterCapacity = capacity
+        return contextAgent
     }
 
     /// Where a GitOps repository says how much room its Kubernetes cluster has.
@@ -142,18 +170,17 @@ public struct Pipeline: Sendable {
             timings.append((name, Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18))
             return value
         }
-        let repositories = config.offline ? nil : RepositoryCache(directory: (config.stateDirectory as NSString).appendingPathComponent("repos"))
-        var contextAgent = ContextAgent(database: database, repositories: repositories, rewrites: config.rewrites, logger: logger)
-        contextAgent.retrieval = config.retrieval
-        contextAgent.prometheus = prometheus
-        contextAgent.proxmox = config.proxmox.map(ProxmoxClient.init)
-        contextAgent.clusterCapacity = capacity
-        let context = try await timed("context") { try await contextAgent.run(forContext) }
-        let draft = try await timed("predict") { try await PredictAgent().run(context) }
+        let context = try await timed("context") { try await contextAgent(capacity: capacity).run(forContext) }
+        let embedded = try await timed("predict") { try await PredictAgent().run(context) }
+        let refiner = RefineAgent(policy: policy, database: database)
+        var draft = embedded
+        if let reasoner {
+            draft = await timed("predict (model)") { await reasoner.predict(context, embedded: embedded, team: team, checker: refiner) }
+        }
         let final = try await timed("refine") {
-            config.refine
-                ? try await RefineAgent(policy: policy, database: database).run(RefineInput(context: context, draft: draft, team: team))
-                : RefineAgent.unrefined(draft)
+            guard config.refine else { return RefineAgent.unrefined(draft) }
+            guard let reasoner else { return try await refiner.run(RefineInput(context: context, draft: draft, team: team)) }
+            return try await refineWithModel(reasoner, context: context, embedded: embedded, draft: draft, team: team, refiner: refiner)
         }
         let files = try await timed("render") {
             try await Renderer().run(RenderInput(context: context, draft: draft, final: final, team: team, requestFolder: folder))
@@ -161,6 +188,32 @@ public struct Pipeline: Sendable {
         logger.info("request sized", metadata: ["request.path": "\(relativePath)", "status": "\(final.status)", "summary": "\(final.recommendation.summary)"])
         if config.remember { try remember(context: context, draft: draft, final: final) }
         return PlanResult(request: loaded, root: root, context: context, draft: draft, final: final, files: files, timings: timings)
+    }
+
+    /// Agent 3 with a model: its tool-calling review, then the embedded checks on what it ended with (nothing
+    /// it says is trusted), then the embedded reasoner's own plan next to it: more than `deviationFactor`
+    /// apart on any quantity means needs-review, with both shown.
+    func refineWithModel(
+        _ reasoner: LLMReasoner, context: ContextBundle, embedded: DraftPlan, draft: DraftPlan, team: TeamDeployment?, refiner: RefineAgent
+    ) async throws -> FinalPlan {
+        let tools = ToolRegistry(pipeline: self).session(for: context, team: team)
+        let review = await reasoner.review(context, draft: draft, team: team, tools: tools, checker: refiner)
+        var reviewed = draft
+        reviewed.recommendation = review.recommendation
+        var final = try await refiner.run(RefineInput(context: context, draft: reviewed, team: team))
+        final.rounds = review.rounds + final.rounds
+        final.reasoner = review.reasoner
+        guard draft.reasoner == reasoner.label || review.usedModel else { return final }
+        let baseline = try await refiner.run(RefineInput(context: context, draft: embedded, team: team))
+        let apart = Deviation.compare(final.recommendation, baseline.recommendation, factor: reasoner.config.deviationFactor)
+        if !apart.isEmpty {
+            final.embedded = baseline.recommendation
+            final.reasons.append(
+                "the model's plan is more than \(Tree.format(reasoner.config.deviationFactor))× from the embedded reasoner's: \(apart.joined(separator: ", ")) — model: \(final.recommendation.summary); embedded: \(baseline.recommendation.summary)"
+            )
+            if final.status == "approved" { final.status = "needs-review" }
+        }
+        return final
     }
 
     func remember(context: ContextBundle, draft: DraftPlan, final: FinalPlan) throws {

@@ -84,4 +84,17 @@ public struct DraftPlan: Codable, Sendable, Hashable {
     /// Which reasoner produced it.
     public var reasoner: String
     public var plan: [String]
+
+    public init(
+        recommendation: Recommendation, reasoning: [String], assumptions: [String], citations: [String], confidence: Double, reasoner: String,
+        plan: [String]
+    ) {
+        self.recommendation = recommendation
+        self.reasoning = reasoning
+        self.assumptions = assumptions
+        self.citations = citations
+        self.confidence = confidence
+        self.reasoner = reasoner
+        self.plan = plan
+    }
 }

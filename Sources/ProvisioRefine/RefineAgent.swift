@@ -17,6 +17,10 @@ public struct FinalPlan: Codable, Sendable, Hashable {
     /// Why the status is not approved.
     public var reasons: [String]
     public var confidence: Double
+    /// Which reasoner refined it: embedded, the model's name, or `embedded (fallback: …)`; nil for the embedded one alone.
+    public var reasoner: String?
+    /// With a language model: the embedded reasoner's final plan, shown when the model's differs from it.
+    public var embedded: Recommendation?
 
     /// One tool call in the ReAct loop.
     public struct Round: Codable, Sendable, Hashable {
@@ -25,6 +29,14 @@ public struct FinalPlan: Codable, Sendable, Hashable {
         public var tool: String
         public var input: String
         public var observation: String
+
+        public init(round: Int, thought: String, tool: String, input: String, observation: String) {
+            self.round = round
+            self.thought = thought
+            self.tool = tool
+            self.input = input
+            self.observation = observation
+        }
     }
 
     /// A check's outcome.
@@ -234,6 +246,8 @@ public struct RefineAgent: Stage {
 
     /// One policy finding, as the `check_policy` tool reports it.
     public struct PolicyFinding: Codable, Sendable, Hashable {
+        /// policy, validation, quota or capacity.
+        public var check: String
         public var detail: String
         /// Whether agent 3 can fix it by itself (a clamp), and whether that still needs a person.
         public var fixable: Bool
@@ -245,9 +259,21 @@ public struct RefineAgent: Stage {
     public func checkPolicy(_ r: Recommendation, path: String, namespace: String, tier: String, node: String?) -> [PolicyFinding] {
         let bounds = policy.tiers[tier] ?? policy.tiers["production"]!
         return policyCheck(r, path: path, namespace: namespace, node: node, bounds: bounds).map {
-            PolicyFinding(detail: $0.detail, fixable: $0.fix != nil, needsReview: $0.needsReview, rejects: $0.rejects)
+            PolicyFinding(check: $0.check, detail: $0.detail, fixable: $0.fix != nil, needsReview: $0.needsReview, rejects: $0.rejects)
         }
     }
+
+    /// Every check agent 3 runs on a plan (policy, validation, quota, capacity when known), fixing
+    /// nothing: what a language model's plan must pass before it is used (the `check_plan` tool).
+    public func findings(of r: Recommendation, context ctx: ContextBundle, team: TeamDeployment?) -> [PolicyFinding] {
+        let bounds = policy.tiers[ctx.appProfile.tier.value] ?? policy.tiers["production"]!
+        var all = policyCheck(r, ctx: ctx, bounds: bounds) + validate(r, ctx: ctx, team: team) + quotaCheck(r, ctx: ctx)
+        if ctx.cluster.kubernetes != nil || ctx.cluster.proxmoxNodes != nil { all += capacityCheck(r, ctx: ctx) }
+        return all.map { PolicyFinding(check: $0.check, detail: $0.detail, fixable: $0.fix != nil, needsReview: $0.needsReview, rejects: $0.rejects) }
+    }
+
+    /// The bounds of the request's tier.
+    public func bounds(for ctx: ContextBundle) -> Policy.TierBounds { policy.tiers[ctx.appProfile.tier.value] ?? policy.tiers["production"]! }
 
     /// The monthly estimate of a plan (the `estimate_cost` tool).
     public func cost(of r: Recommendation) -> FinalPlan.Cost { estimate(r) }

@@ -91,6 +91,11 @@ public struct Renderer: Stage {
                     ("message", .string(status == "ok" ? "sized: \(final.recommendation.summary)" : final.reasons.first ?? status)),
                     ("reasons", final.reasons.isEmpty ? nil : .list(final.reasons.map(Tree.string))),
                     ("summary", .string(final.recommendation.summary)),
+                    (
+                        "reasoner",
+                        final.reasoner.map { .object([("predict", .string(input.draft.reasoner)), ("refine", .string($0))]) }
+                    ),
+                    ("embedded", final.embedded.map { .string($0.summary) }),
                 ]).yaml()))
         for f in files { try Self.checkSafe(f.path, requestFolder: input.requestFolder) }
         return files.sorted { $0.path < $1.path }
@@ -126,7 +131,8 @@ public struct Renderer: Stage {
                     ("status", .string(input.final.status)), ("reasons", .list(input.final.reasons.map(Tree.string))),
                     ("checks", try TreeEncoder.encode(input.final.checks)), ("changes", try TreeEncoder.encode(input.final.changes)),
                     ("estimatedMonthlyCost", try TreeEncoder.encode(input.final.estimatedMonthlyCost)), ("confidence", .number(input.final.confidence)),
-                    ("rounds", .int(input.final.rounds.count)),
+                    ("rounds", .int(input.final.rounds.count)), ("reasoner", input.final.reasoner.map(Tree.string)),
+                    ("embedded", try input.final.embedded.map { try TreeEncoder.encode($0) }),
                 ])
             ),
             (

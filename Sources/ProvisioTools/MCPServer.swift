@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 import MCP
 import ProvisioCore
+public import ProvisioPipeline
 
 /// `provisio mcp`: the tool registry over the Model Context Protocol on stdin/stdout. Only protocol
 /// messages go to stdout; logs go to stderr.

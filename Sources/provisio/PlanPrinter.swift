@@ -41,7 +41,7 @@ enum PlanPrinter {
         for step in d.reasoning { s += "  \(step)\n" }
         for a in d.assumptions { s += "  assumes: \(a)\n" }
         s += "  cites: \(d.citations.joined(separator: ", "))\n"
-        s += "\nAgent 3 · Refine — \(f.status.uppercased()), confidence \(Tree.format(f.confidence))\n"
+        s += "\nAgent 3 · Refine — \(f.status.uppercased()), confidence \(Tree.format(f.confidence))\(f.reasoner.map { ", \($0) reasoner" } ?? "")\n"
         for round in f.rounds { s += "  [\(round.round)] \(round.tool): \(round.observation)\n" }
         for check in f.checks { s += "  \(check.passed ? "✓" : "✗") \(check.name): \(check.detail)\n" }
         for change in f.changes { s += "  changed \(change.field): \(change.from) → \(change.to) (\(change.reason))\n" }
@@ -50,6 +50,7 @@ enum PlanPrinter {
         s +=
             "  cost: \(Tree.format(cost.total)) \(cost.currency)/month (pods \(Tree.format(cost.pods)), up to \(Tree.format(cost.podsAtMax)) at the HPA maximum; VMs \(Tree.format(cost.vms)))\n"
         s += "  final: \(f.recommendation.summary)\n"
+        if let e = f.embedded { s += "  embedded reasoner's plan: \(e.summary)\n" }
         let total = r.timings.map(\.1).reduce(0, +)
         s +=
             "  time: " + r.timings.map { "\($0.0) \(Tree.format(($0.1 * 100_000).rounded() / 100)) ms" }.joined(separator: ", ")

@@ -4,6 +4,7 @@ import Logging
 import ProvisioContext
 import ProvisioCore
 import ProvisioHistory
+import ProvisioLLM
 import ProvisioPipeline
 import ProvisioRequest
 
@@ -37,6 +38,14 @@ struct CommonOptions: ParsableArguments {
     var offline = false
     @Option(help: "Prometheus-compatible API for the metrics route (or $PROVISIO_PROMETHEUS_URL; token in $PROVISIO_PROMETHEUS_TOKEN).")
     var prometheus: String?
+    @Option(
+        name: .customLong("llm-url"),
+        help: "OpenAI-compatible API for agents 2 and 3, e.g. http://127.0.0.1:8080/v1 (or $PROVISIO_LLM_URL; key in $PROVISIO_LLM_API_KEY).")
+    var llmURL: String?
+    @Option(name: .customLong("llm-model"), help: "Model name sent to the LLM server (or $PROVISIO_LLM_MODEL).")
+    var llmModel: String?
+    @Option(name: .customLong("llm-timeout"), help: "Seconds one model answer may take before the embedded reasoner is used (default 60).")
+    var llmTimeout: Double?
     @Flag(name: .shortAndLong, help: "Log progress to stderr.")
     var verbose = false
 
@@ -55,6 +64,17 @@ struct CommonOptions: ParsableArguments {
             c.prometheus = try PrometheusConfig.load(
                 values: ["prometheus.url": prometheus], environment: ProcessInfo.processInfo.environment.filter { $0.key != "PROVISIO_PROMETHEUS_URL" },
                 file: "--prometheus")
+        }
+        if llmURL != nil || llmModel != nil || llmTimeout != nil {
+            var values: [String: String] = [:]
+            values["llm.url"] = llmURL ?? ProcessInfo.processInfo.environment["PROVISIO_LLM_URL"]
+            values["llm.model"] = llmModel
+            values["llm.timeout"] = llmTimeout.map { Tree.format($0) }
+            var env = ProcessInfo.processInfo.environment
+            env["PROVISIO_LLM_URL"] = nil
+            if llmModel != nil { env["PROVISIO_LLM_MODEL"] = nil }
+            c.llm = try LLMConfig.load(values: values, environment: env, file: "--llm-url")
+            if c.llm == nil { throw ValidationError("--llm-model and --llm-timeout need --llm-url (or $PROVISIO_LLM_URL)") }
         }
         return c
     }

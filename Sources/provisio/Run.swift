@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ProvisioCore
 import ProvisioDaemon
+import ProvisioLLM
 import ProvisioPipeline
 
 /// Flags that override the configuration file.
@@ -44,6 +45,7 @@ struct Run: AsyncParsableCommand {
             pipelineConfig.remember = true
             pipelineConfig.prometheus = config.prometheus
             pipelineConfig.proxmox = config.proxmox
+            pipelineConfig.llm = config.llm
             let pipeline = try Pipeline(config: pipelineConfig, logger: logger)
             logger.info(
                 "provisio started",
@@ -80,6 +82,13 @@ struct ConfigCommand: AsyncParsableCommand {
                     print("proxmox: \(x.displayURL) as \(x.tokenId) (secret set), timeout \(Tree.format(x.timeout)) s")
                 } else {
                     print("proxmox: not configured")
+                }
+                if let l = c.llm {
+                    print(
+                        "llm: \(l.displayURL) model \(l.model) (\(l.apiKey == nil ? "no API key" : "API key set")), timeout \(Tree.format(l.timeout)) s, deviation factor \(Tree.format(l.deviationFactor))"
+                    )
+                } else {
+                    print("llm: not configured (embedded reasoner)")
                 }
                 return 0
             }

@@ -17,7 +17,8 @@ import Testing
         let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(
             report["tools"] as? [String] == [
-                "backtest", "check_policy", "estimate_cost", "plan_request", "query_history", "recall_similar", "search_knowledge", "validate_request",
+                "backtest", "check_plan", "check_policy", "estimate_cost", "plan_request", "query_history", "recall_similar", "search_knowledge",
+                "validate_request",
             ])
         let schemas = try #require(report["schemas"] as? [String: [String]])
         #expect(schemas["check_policy"] == ["path", "namespace", "tier", "recommendation"])
@@ -34,6 +35,13 @@ import Testing
         let policy = try #require(structured("policy"))
         #expect(policy["passes"] as? Bool == false)
         #expect((policy["findings"] as? [[String: Any]])?.contains { ($0["detail"] as? String)?.contains("tier maximum 30") == true } == true)
+        // check_plan runs agent 3's checks for a request: a CPU limit below the request is a validation finding.
+        let checked = try #require(structured("check_plan"))
+        #expect(checked["passes"] as? Bool == false)
+        #expect(
+            (checked["findings"] as? [[String: Any]])?.contains {
+                $0["check"] as? String == "validation" && ($0["detail"] as? String)?.contains("CPU limit 250m is below the request 500m") == true
+            } == true)
         #expect((structured("cost")?["pods"] as? Double ?? 0) > 0)
         let noHistory = try #require(report["history_without_prometheus"] as? [String: Any])
         #expect(noHistory["isError"] as? Bool == true)

@@ -1,10 +1,10 @@
 public import Foundation
-import ProvisioContext
+public import ProvisioContext
 public import ProvisioCore
 import ProvisioHistory
-public import ProvisioPipeline
+public import ProvisioLLM
 import ProvisioPredict
-import ProvisioRefine
+public import ProvisioRefine
 import ProvisioRequest
 import ProvisioStore
 
@@ -14,7 +14,24 @@ public struct ToolSpec: Sendable {
     public let description: String
     /// JSON Schema of the arguments.
     public let inputSchema: Tree
-    let run: @Sendable ([String: Any]) async throws -> Tree
+    let run: @Sendable ([String: Any], Bound?) async throws -> Tree
+
+    init(name: String, description: String, inputSchema: Tree, run: @escaping @Sendable ([String: Any], Bound?) async throws -> Tree) {
+        self.name = name
+        self.description = description
+        self.inputSchema = inputSchema
+        self.run = run
+    }
+
+    init(name: String, description: String, inputSchema: Tree, run: @escaping @Sendable ([String: Any]) async throws -> Tree) {
+        self.init(name: name, description: description, inputSchema: inputSchema) { a, _ in try await run(a) }
+    }
+}
+
+/// The request agent 3 is refining, for tools a model calls in the middle of a run.
+struct Bound: Sendable {
+    var context: ContextBundle
+    var team: TeamDeployment?
 }
 
 /// A tool was called wrongly: names the argument.
@@ -35,12 +52,75 @@ public struct ToolRegistry: Sendable {
 
     /// Calls `name` with JSON `arguments`; the answer is structured (a Tree, written as JSON).
     public func call(_ name: String, arguments: Data) async throws -> Tree {
+        try await call(name, arguments: arguments, bound: nil)
+    }
+
+    func call(_ name: String, arguments: Data, bound: Bound?) async throws -> Tree {
         guard let tool = tools.first(where: { $0.name == name }) else {
             throw ToolError("unknown tool '\(name)'; the tools are \(tools.map(\.name).joined(separator: ", "))")
         }
         let object = arguments.isEmpty ? [:] : (try? JSONSerialization.jsonObject(with: arguments)) as? [String: Any]
         guard let object else { throw ToolError("\(name): the arguments must be a JSON object") }
-        return try await tool.run(object)
+        return try await tool.run(object, bound)
+    }
+
+    /// The tools a model may call while agent 3 refines `context`: the same tools, with the arguments
+    /// that name the request (its text, path, namespace, tier, workload) filled in from it and hidden
+    /// from the model, so that a model can neither see nor change which request it is checking.
+    public func session(for context: ContextBundle, team: TeamDeployment?) -> [SessionTool] {
+        let target = context.request.spec.target
+        let tier = context.appProfile.tier.value
+        var bound: [(String, [String: Any])] = [
+            ("check_plan", [:]),
+            (
+                "check_policy",
+                ["path": context.requestPath, "namespace": context.cluster.namespace, "tier": tier].merging(
+                    target?.proxmox?.node.map { ["node": $0] } ?? [:]
+                ) { a, _ in a }
+            ),
+            ("estimate_cost", [:]), ("search_knowledge", [:]),
+        ]
+        if pipeline.config.prometheus != nil, context.route.name == "metrics", let p = context.request.spec.history?.prometheus {
+            var args: [String: Any] = ["namespace": p.namespace ?? context.cluster.namespace]
+            if let w = p.workload { args["workload"] = w }
+            if let s = p.selector { args["selector"] = s }
+            bound.append(("backtest", args))
+        }
+        let scope = Bound(context: context, team: team)
+        return bound.compactMap { name, fixed in
+            guard let spec = tools.first(where: { $0.name == name }) else { return nil }
+            let hidden = Set(fixed.keys).union(
+                name == "check_plan"
+                    ? ["request", "path"] : name == "check_policy" ? ["node"] : name == "backtest" ? ["namespace", "workload", "selector"] : [])
+            let fixedArgs = SendableArgs(fixed)
+            return SessionTool(tool: ChatTool(name: name, description: spec.description, parameters: Self.hiding(hidden, in: spec.inputSchema))) {
+                json in
+                let given = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
+                let merged = given.filter { !hidden.contains($0.key) }.merging(fixedArgs.value) { _, b in b }
+                let data = try JSONSerialization.data(withJSONObject: merged)
+                return try await call(name, arguments: data, bound: scope).json()
+            }
+        }
+    }
+
+    /// The schema without the properties in `hidden`.
+    static func hiding(_ hidden: Set<String>, in schema: Tree) -> Tree {
+        guard case .map(let entries) = schema else { return schema }
+        return .map(
+            entries.map { e in
+                switch (e.key, e.value) {
+                case ("properties", .map(let props)): return Tree.Entry(e.key, .map(props.filter { !hidden.contains($0.key) }))
+                case ("required", .list(let names)):
+                    return Tree.Entry(
+                        e.key,
+                        .list(
+                            names.filter {
+                                if case .string(let n) = $0 { return !hidden.contains(n) }
+                                return true
+                            }))
+                default: return e
+                }
+            })
     }
 
     // MARK: - The tools
@@ -200,6 +280,25 @@ public struct ToolRegistry: Sendable {
                 return .object([("found", .bool(true)), ("history", try TreeEncoder.encode(HistorySummary(usage)))])
             },
             ToolSpec(
+                name: "check_plan",
+                description:
+                    "Every check agent 3 runs on a plan for a request, fixing nothing: policy bounds, limits at least requests, HPA, namespace quota, cluster room.",
+                inputSchema: schema(requestArgs + [("recommendation", recommendation)], required: ["request", "recommendation"])
+            ) { a, bound in
+                let rec = try decode(ToolRecommendation.self, a["recommendation"], key: "recommendation", tool: "check_plan").plan
+                let agent = RefineAgent(policy: pipeline.policy, database: pipeline.database)
+                let findings: [RefineAgent.PolicyFinding]
+                if let bound {
+                    findings = agent.findings(of: rec, context: bound.context, team: bound.team)
+                } else {
+                    let (root, file) = try scratch(try arg(a, "request", tool: "check_plan"), path: a["path"] as? String)
+                    defer { try? FileManager.default.removeItem(atPath: root) }
+                    let context = try await pipeline.context(path: file)
+                    findings = agent.findings(of: rec, context: context.bundle, team: context.team)
+                }
+                return .object([("passes", .bool(findings.isEmpty)), ("findings", try TreeEncoder.encode(findings))])
+            },
+            ToolSpec(
                 name: "check_policy", description: "Check a plan against the sizing policy for a request path, namespace and tier.",
                 inputSchema: schema(
                     [
@@ -255,6 +354,12 @@ public struct ToolRegistry: Sendable {
             },
         ]
     }
+}
+
+/// JSON-shaped arguments captured by a `@Sendable` closure (they are never mutated).
+struct SendableArgs: @unchecked Sendable {
+    let value: [String: Any]
+    init(_ v: [String: Any]) { value = v }
 }
 
 /// The plan shape the tools accept.
