@@ -25,21 +25,23 @@ struct Benchmark: AsyncParsableCommand {
                 return s[min(s.count - 1, Int((q * Double(s.count)).rounded(.up)) - 1)]
             }
             func ms(_ d: Double) -> String { Tree.format((d * 1_000_000).rounded() / 1000) }
-            print("request                                   p50 ms   p99 ms   (context/predict/refine/render p50)")
+            print("request                                   p50 ms   p99 ms   (stages p50)")
             for file in files {
                 let loaded = try RequestLoader().load(path: file)
                 var totals: [Double] = []
-                var stages: [[Double]] = [[], [], [], []]
+                var stages: [(String, [Double])] = []
                 var route = ""
                 for _ in 0..<iterations {
                     let r = try await pipeline.plan(path: file, loaded: loaded)
                     route = r.context.route.name
                     totals.append(r.timings.map(\.1).reduce(0, +))
-                    for (i, t) in r.timings.enumerated() { stages[i].append(t.1) }
+                    for (name, t) in r.timings {
+                        if let i = stages.firstIndex(where: { $0.0 == name }) { stages[i].1.append(t) } else { stages.append((name, [t])) }
+                    }
                 }
                 let name = (file as NSString).deletingLastPathComponent.split(separator: "/").last.map(String.init) ?? file
                 print(
-                    "\(name.padding(toLength: 40, withPad: " ", startingAt: 0))  \(ms(pct(totals, 0.5)).padding(toLength: 7, withPad: " ", startingAt: 0))  \(ms(pct(totals, 0.99)).padding(toLength: 7, withPad: " ", startingAt: 0))  (\(stages.map { ms(pct($0, 0.5)) }.joined(separator: "/")))  route \(route)"
+                    "\(name.padding(toLength: 40, withPad: " ", startingAt: 0))  \(ms(pct(totals, 0.5)).padding(toLength: 7, withPad: " ", startingAt: 0))  \(ms(pct(totals, 0.99)).padding(toLength: 7, withPad: " ", startingAt: 0))  (\(stages.map { "\($0.0) \(ms(pct($0.1, 0.5)))" }.joined(separator: ", ")))  route \(route)"
                 )
             }
             let queries = ["go gin", "java spring boot", "python fastapi", "postgresql", "redis cache", "node express", "kafka", "django gunicorn workers"]
