@@ -172,7 +172,8 @@ public struct Pipeline: Sendable {
         }
         let context = try await timed("context") { try await contextAgent(capacity: capacity).run(forContext) }
         let embedded = try await timed("predict") { try await PredictAgent().run(context) }
-        let refiner = RefineAgent(policy: policy, database: database)
+        var refiner = RefineAgent(policy: policy, database: database)
+        refiner.tools = ToolRegistry(pipeline: self)
         var draft = embedded
         if let reasoner {
             draft = await timed("predict (model)") { await reasoner.predict(context, embedded: embedded, team: team, checker: refiner) }

@@ -40,8 +40,9 @@ public struct ToolError: Error, CustomStringConvertible, Sendable {
     init(_ d: String) { description = d }
 }
 
-/// The tools provisio's agents use, in one place: what the MCP server offers and what a model may call.
-public struct ToolRegistry: Sendable {
+/// The tools provisio's agents use, in one place: what the MCP server offers, what a model may call, and
+/// what embedded agent 3 calls.
+public struct ToolRegistry: Sendable, ToolCalling {
     public let pipeline: Pipeline
     public let tools: [ToolSpec]
 
@@ -53,6 +54,10 @@ public struct ToolRegistry: Sendable {
     /// Calls `name` with JSON `arguments`; the answer is structured (a Tree, written as JSON).
     public func call(_ name: String, arguments: Data) async throws -> Tree {
         try await call(name, arguments: arguments, bound: nil)
+    }
+
+    public func call(_ name: String, arguments: Tree) async throws -> Tree {
+        try await call(name, arguments: Data(arguments.json().utf8), bound: nil)
     }
 
     func call(_ name: String, arguments: Data, bound: Bound?) async throws -> Tree {
@@ -152,6 +157,29 @@ public struct ToolRegistry: Sendable {
                             .object([
                                 ("minReplicas", .object([("type", .string("integer"))])), ("maxReplicas", .object([("type", .string("integer"))])),
                                 ("targetCPUUtilization", .object([("type", .string("integer"))])),
+                            ])
+                        ),
+                    ])
+                ),
+                ("pdb", .object([("type", .string("object")), ("properties", .object([("maxUnavailable", .object([("type", .string("integer"))]))]))])),
+                (
+                    "vms",
+                    .object([
+                        ("type", .string("array")),
+                        (
+                            "items",
+                            .object([
+                                ("type", .string("object")),
+                                (
+                                    "properties",
+                                    .object(
+                                        [
+                                            ("name", "string"), ("role", "string"), ("count", "integer"), ("cores", "integer"), ("memoryMiB", "integer"),
+                                            ("diskGiB", "integer"),
+                                        ]
+                                        .map { ($0.0, .object([("type", .string($0.1))])) })
+                                ),
+                                ("required", .list(["name", "role", "count", "cores", "memoryMiB", "diskGiB"].map(Tree.string))),
                             ])
                         ),
                     ])
@@ -368,8 +396,10 @@ struct ToolRecommendation: Decodable {
     var requests: ResourcePair
     var limits: ResourcePair?
     var hpa: Recommendation.HPA?
+    var pdb: Recommendation.PDB?
+    var vms: [Recommendation.VMPlan]?
 
     var plan: Recommendation {
-        Recommendation(replicas: replicas, requests: requests, limits: limits ?? ResourcePair(cpu: nil, memory: nil), hpa: hpa, pdb: nil, vms: [])
+        Recommendation(replicas: replicas, requests: requests, limits: limits ?? ResourcePair(cpu: nil, memory: nil), hpa: hpa, pdb: pdb, vms: vms ?? [])
     }
 }

@@ -76,11 +76,20 @@ public struct RefineInput: Sendable {
     }
 }
 
+/// The tool registry, as agent 3 sees it: a tool by name, JSON arguments in, a JSON answer out. The
+/// pipeline hands agent 3 the same registry the MCP server serves and a model's tool calls go through.
+public protocol ToolCalling: Sendable {
+    func call(_ name: String, arguments: Tree) async throws -> Tree
+}
+
 /// Agent 3: checks the draft with tools (policy, validation, quota, targeted retrieval, cost),
 /// fixes what it may in at most three rounds, and decides approved, needs-review or rejected.
 public struct RefineAgent: Stage {
     public let policy: Policy
     public let database: ProvisioDatabase
+    /// The registry: targeted retrieval and the cost estimate are called through it (the checks, which
+    /// also fix, call the functions the registry's `check_plan` and `check_policy` wrap). Nil: direct calls.
+    public var tools: (any ToolCalling)?
     public static let maxRounds = 3
 
     public init(policy: Policy, database: ProvisioDatabase) {
@@ -110,7 +119,14 @@ public struct RefineAgent: Stage {
 
         // Targeted retrieval: dependencies the first pass found no document for.
         for dep in ctx.appProfile.dependencies where !ctx.retrieved.contains(where: { $0.role == "dependency:\(dep.value)" }) {
-            let hits = try database.search("\(dep.value) database cache queue sizing", limit: 3)
+            let query = "\(dep.value) database cache queue sizing"
+            let hits: [(id: String, score: Double)]
+            if let tools {
+                let answer = try await tools.call("search_knowledge", arguments: .object([("query", .string(query)), ("limit", .int(3))]))
+                hits = try JSONDecoder().decode(SearchAnswer.self, from: Data(answer.json().utf8)).hits.map { ($0.id, $0.score) }
+            } else {
+                hits = try database.search(query, limit: 3).map { ($0.id, $0.score) }
+            }
             rounds.append(
                 .init(
                     round: 0, thought: "No profile for dependency \(dep.value); search the knowledge base more broadly.", tool: "search_knowledge",
@@ -201,7 +217,11 @@ public struct RefineAgent: Stage {
             backtestChecks.append(.init(name: "backtest", passed: passed, detail: detail))
         }
 
-        let cost = estimate(rec)
+        var cost = estimate(rec)
+        if let tools {
+            let answer = try await tools.call("estimate_cost", arguments: .object([("recommendation", try TreeEncoder.encode(rec))]))
+            cost = try JSONDecoder().decode(FinalPlan.Cost.self, from: Data(answer.json().utf8))
+        }
         rounds.append(
             .init(
                 round: rounds.map(\.round).max() ?? 1, thought: "What will this cost a month?", tool: "estimate_cost", input: rec.summary,
@@ -230,6 +250,14 @@ public struct RefineAgent: Stage {
         return FinalPlan(
             recommendation: rec, rounds: rounds, checks: checks, changes: changes, estimatedMonthlyCost: cost, status: status, reasons: reasons,
             confidence: (max(0.05, confidence) * 100).rounded() / 100)
+    }
+
+    struct SearchAnswer: Decodable {
+        var hits: [Hit]
+        struct Hit: Decodable {
+            var id: String
+            var score: Double
+        }
     }
 
     /// The draft taken as final without any checks (the `--no-refine` ablation).

@@ -258,3 +258,37 @@ enum LLMFixture {
         #expect(deployment.contents.contains("resources:"))
     }
 }
+
+/// Embedded agent 3 calls the same registry the MCP server serves and a model's tool calls go through.
+@Suite struct EmbeddedToolsTests {
+    actor Spy: ToolCalling {
+        let registry: ToolRegistry
+        var calls: [String] = []
+        init(_ r: ToolRegistry) { registry = r }
+        func call(_ name: String, arguments: Tree) async throws -> Tree {
+            calls.append(name)
+            return try await registry.call(name, arguments: arguments)
+        }
+    }
+
+    @Test func targetedRetrievalAndTheCostGoThroughTheRegistry() async throws {
+        let pipeline = try LLMFixture.pipeline(nil)
+        let path = try LLMFixture.request(
+            "Order API in Go, 300 QPS at peak, production, keeps its state in a FoundationDB cluster",
+            extra:
+                "  tier: production\n  dependencies: [foundationdb-unlisted]\n  target: {kubernetes: {namespace: shop}, proxmox: {node: pve01, vms: [{role: postgresql}]}}"
+        )
+        let (context, team) = try await pipeline.context(path: path)
+        let draft = try await PredictAgent().run(context)
+        let spy = Spy(ToolRegistry(pipeline: pipeline))
+        var agent = RefineAgent(policy: pipeline.policy, database: pipeline.database)
+        agent.tools = spy
+        let final = try await agent.run(RefineInput(context: context, draft: draft, team: team))
+        let calls = await spy.calls
+        #expect(calls.contains("search_knowledge"))
+        #expect(calls.last == "estimate_cost")
+        // The registry's answer is the agent's own arithmetic, VMs included.
+        #expect(final.estimatedMonthlyCost == agent.cost(of: final.recommendation))
+        #expect(final.estimatedMonthlyCost.vms > 0)
+    }
+}
