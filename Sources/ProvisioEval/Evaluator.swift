@@ -1,6 +1,6 @@
 import Foundation
 import ProvisioContext
-import ProvisioCore
+public import ProvisioCore
 public import ProvisioPipeline
 import ProvisioPredict
 import ProvisioRefine
@@ -17,6 +17,8 @@ public struct MethodResult: Sendable {
     /// Mean key-path F1 of the same pairs.
     public var keyPathF1: Double?
     public var seconds: Double
+    /// Per entry: the documents retrieved, the reasoner's arithmetic and the final plan (pipeline methods only).
+    public var reasoning: [String: Tree] = [:]
 
     public func stat(_ field: String) -> FieldStats? { stats.first { $0.field == field } }
 }
@@ -48,11 +50,17 @@ public struct Evaluator: Sendable {
         var predictions: [String: Sizing] = [:]
         var hyps: [[String]] = [], refs: [[String]] = []
         var f1s: [Double] = []
+        var reasoning: [String: Tree] = [:]
         for (i, entry) in entries.enumerated() {
             let loaded = Self.request(for: entry, index: i + 1)
             let result = try await pipeline.plan(path: loaded.path, loaded: loaded)
             let r = result.final.recommendation
             predictions[entry.id] = Sizing(replicas: r.replicas, requests: r.requests, limits: r.limits)
+            reasoning[entry.id] = .object([
+                ("retrieved", .list(result.context.retrieved.map { .string("\($0.id) as \($0.role)\($0.matchedOn.map { " (\($0))" } ?? "")") })),
+                ("reasoning", .list(result.draft.reasoning.map(Tree.string))), ("final", .string(r.summary)),
+                ("changes", .list(result.final.changes.map { .string("\($0.field): \($0.from) → \($0.to) (\($0.reason))") })),
+            ])
             let predicted = ManifestBuilder.build(context: result.context, recommendation: r, team: nil).deployment
             let reference = ManifestBuilder.build(
                 context: result.context,
@@ -72,6 +80,7 @@ public struct Evaluator: Sendable {
         result.bleu = hyps.isEmpty ? nil : TextSimilarity.corpusBLEU(hypotheses: hyps, references: refs)
         result.keyPathF1 = f1s.isEmpty ? nil : f1s.reduce(0, +) / Double(f1s.count)
         result.seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        result.reasoning = reasoning
         return result
     }
 

@@ -15,10 +15,10 @@ struct Eval: AsyncParsableCommand {
 struct EvalDataset: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset",
-        abstract: "Measure sizing accuracy on a dataset (community-sizing format): table, report.md, predictions.json, plot.svg.")
+        abstract: "Measure sizing accuracy on a dataset (community-sizing format): table, report.md, predictions.json, reasoning.json, plot.svg.")
 
     @Argument(help: "Dataset YAML (a list of entries with typical_description and ground_truth).") var dataset: String
-    @Option(help: "Folder for report.md, predictions.json and plot.svg.") var out: String = "eval-out"
+    @Option(help: "Folder for report.md, predictions.json, reasoning.json and plot.svg.") var out: String = "eval-out"
     @Flag(help: "Predict without retrieval (generic baseline document only).") var noRetrieval = false
     @Flag(help: "Predict without agent 3 (the draft is final).") var noRefine = false
     @Option(help: "A preset table (presets: {name: {requests, limits}}) to score as baselines.") var presets: String?
@@ -69,9 +69,13 @@ struct EvalDataset: AsyncParsableCommand {
             let report = Report.markdown(dataset: dataset, entries: entries.count, results: results)
             try Data(report.utf8).write(to: URL(fileURLWithPath: out + "/report.md"))
             try Data(Report.predictionsJSON(main, order: entries.map(\.id)).utf8).write(to: URL(fileURLWithPath: out + "/predictions.json"))
+            let why = Tree.map(entries.compactMap { e in main.reasoning[e.id].map { Tree.Entry(e.id, $0) } })
+            try Data(why.json().utf8).write(to: URL(fileURLWithPath: out + "/reasoning.json"))
             try Data(Plot.svg(entries: entries, result: main).utf8).write(to: URL(fileURLWithPath: out + "/plot.svg"))
             print(Report.summaryTable(results), terminator: "")
-            print("\n\(entries.count) entries; \(main.name) took \(String(format: "%.2f", main.seconds)) s. Wrote \(out)/report.md, predictions.json, plot.svg")
+            print(
+                "\n\(entries.count) entries; \(main.name) took \(String(format: "%.2f", main.seconds)) s. Wrote \(out)/report.md, predictions.json, reasoning.json, plot.svg"
+            )
             return 0
         }
         if code != 0 { throw ExitCode(code) }

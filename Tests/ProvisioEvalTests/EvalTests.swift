@@ -154,6 +154,16 @@ import Testing
         #expect(result.predictions.count == 3)
         #expect(result.bleu != nil && result.bleu! > 0 && result.bleu! <= 100)
         #expect(result.keyPathF1 != nil)
+        // Why each number: the documents retrieved and the reasoner's arithmetic, per entry.
+        guard case .map(let why)? = result.reasoning["orders-db"] else {
+            Issue.record("no reasoning for orders-db")
+            return
+        }
+        guard case .list(let retrieved)? = why.first(where: { $0.key == "retrieved" })?.value else {
+            Issue.record("no retrieved list")
+            return
+        }
+        #expect(retrieved.contains { if case .string(let s) = $0 { return s.hasPrefix("postgresql as application") } else { return false } })
         // The database is recognised as PostgreSQL, not sized as a generic service.
         let db = Evaluator.request(for: entries[2], index: 3)
         let plan = try await pipeline.plan(path: db.path, loaded: db)
