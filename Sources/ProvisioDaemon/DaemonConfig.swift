@@ -61,6 +61,8 @@ public struct DaemonConfig: Sendable, Equatable {
         "repo.username": "user name sent with an https token (default x-access-token; GitLab: oauth2)",
         "repo.tokenFile": "file holding an https token for the remote (default: systemd credential git-token, or $PROVISIO_GIT_TOKEN)",
         "repo.sshKey": "private key for an ssh remote (default: systemd credential git-ssh-key, or $PROVISIO_GIT_SSH_KEY as a path)",
+        "repo.knownHosts":
+            "OpenSSH known_hosts file the ssh remote's host key must be in (default: trusted on first use, then pinned in the clone under <stateDir>/gitops/)",
     ].merging(PrometheusConfig.keys) { a, _ in a }.merging(ProxmoxConfig.keys) { a, _ in a }.merging(ProvisioningConfig.keys) { a, _ in a }.merging(
         LLMConfig.keys
     ) { a, _ in a }
@@ -156,6 +158,10 @@ public struct DaemonConfig: Sendable, Equatable {
         guard token != nil || key != nil else { return nil }
         var c = GitCredentials(username: values["repo.username"] ?? "x-access-token", token: token, sshKey: key)
         c.sshPublicKey = key.map { "\($0).pub" }.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+        if let known = values["repo.knownHosts"] {
+            guard FileManager.default.fileExists(atPath: known) else { throw fail("repo.knownHosts", "\(known) does not exist") }
+            c.knownHosts = known
+        }
         return c
     }
 }

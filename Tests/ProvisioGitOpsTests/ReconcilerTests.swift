@@ -198,4 +198,37 @@ import Testing
         let database = try Data(contentsOf: URL(fileURLWithPath: f.state + "/provisio.sqlite"))
         #expect(database.range(of: Data("glpat-canary".utf8)) == nil)
     }
+
+    @Test func anSSHKeyAuthenticatesAndAnUnknownHostKeyIsRefused() async throws {
+        let f = try GitFixture()
+        try f.write("apps/orders/provision.yaml", GitFixture.request("orders"))
+        try f.teamCommitAndPush("add orders")
+        let (url, key, hostKey, stop) = try f.serveSSH()
+        defer { stop() }
+        let port = url.split(separator: ":").last!.split(separator: "/").first!
+
+        // Pinned to another host's key: the connection is refused before anything is sent.
+        let otherKey = f.dir + "/other-host"
+        _ = try Shell.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", otherKey])
+        let wrongHosts = f.dir + "/wrong_known_hosts"
+        try "[127.0.0.1]:\(port) \(try String(contentsOfFile: otherKey + ".pub", encoding: .utf8))".write(
+            toFile: wrongHosts, atomically: true, encoding: .utf8)
+        let pinnedWrong = try f.reconciler(url: url)
+        var credentials = GitCredentials(sshKey: key)
+        credentials.knownHosts = wrongHosts
+        pinnedWrong.repository.credentials = credentials
+        await #expect {
+            _ = try await pinnedWrong.reconcileOnce()
+        } throws: { "\($0)".contains("host key") }
+
+        // The right key, pinned: the pass fetches, commits and pushes over ssh.
+        let knownHosts = f.dir + "/known_hosts"
+        try "[127.0.0.1]:\(port) \(hostKey)\n".write(toFile: knownHosts, atomically: true, encoding: .utf8)
+        let right = try f.reconciler(url: url)
+        credentials.knownHosts = knownHosts
+        right.repository.credentials = credentials
+        let pass = try await right.reconcileOnce()
+        #expect(pass.commit != nil)
+        #expect(try f.remoteLog().first?.hasPrefix("provisio|provisio: size orders") == true)
+    }
 }

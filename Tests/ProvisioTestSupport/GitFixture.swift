@@ -113,3 +113,70 @@ extension GitFixture {
         throw ProvisioError(.git, "could not start the git http server")
     }
 }
+
+extension GitFixture {
+    /// Serves the remote over ssh with a real OpenSSH `sshd` on 127.0.0.1 (its own host key, one authorized client
+    /// key, no passwords). Returns the ssh URL, the client's private key, the host's public key and the server process.
+    public func serveSSH() throws -> (url: String, key: String, hostKey: String, stop: @Sendable () -> Void) {
+        let d = dir + "/ssh"
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        for name in ["host", "client"] {
+            let r = try Shell.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", "\(d)/\(name)"])
+            guard r.status == 0 else { throw ProvisioError(.git, "ssh-keygen failed: \(r.output)") }
+        }
+        try FileManager.default.copyItem(atPath: d + "/client.pub", toPath: d + "/authorized_keys")
+        try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        let user = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+        for _ in 0..<10 {
+            let port = Int.random(in: 20_000..<60_000)
+            try """
+            Port \(port)
+            ListenAddress 127.0.0.1
+            HostKey \(d)/host
+            AuthorizedKeysFile \(d)/authorized_keys
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            PermitRootLogin prohibit-password
+            StrictModes no
+            UsePAM no
+            PidFile \(d)/sshd.pid
+
+            """.write(toFile: d + "/sshd_config", atomically: true, encoding: .utf8)
+            // sshd detaches itself (it is no child of the tests, which wait for their children's output).
+            let started = try Shell.run(["/usr/sbin/sshd", "-f", d + "/sshd_config", "-E", d + "/sshd.log"])
+            let stop: @Sendable () -> Void = {
+                if let pid = (try? String(contentsOfFile: d + "/sshd.pid", encoding: .utf8)).flatMap({
+                    Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+                }) {
+                    kill(pid, SIGTERM)
+                }
+            }
+            guard started.status == 0 else { continue }
+            for _ in 0..<100 {
+                if Self.listening(port) {
+                    let hostKey = try String(contentsOfFile: d + "/host.pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                    return ("ssh://\(user)@127.0.0.1:\(port)\(remote)", d + "/client", hostKey, stop)
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            stop()
+        }
+        throw ProvisioError(.git, "could not start sshd")
+    }
+}
+
+extension GitFixture {
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    static func listening(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
