@@ -443,6 +443,9 @@ public final class GitOpsRepository {
                 var tracking: OpaquePointer?
                 guard git_reference_create(&tracking, repo, remoteRef, &id, 1, "provisio: pushed") == 0 else { throw Self.error("cannot update \(remoteRef)") }
                 git_reference_free(tracking)
+                // libgit2 writes loose objects; a big pass leaves thousands. Repack now, in the pass that made
+                // them, rather than in the next pass's fetch (a no-op below git's threshold).
+                _ = try? transport(["gc", "--auto", "--quiet"])
                 return .pushed
             case "!":
                 if summary.contains("remote rejected") {
