@@ -134,22 +134,25 @@ public final class GitOpsRepository {
         }
         env["GIT_SSH_COMMAND"] = ssh.joined(separator: " ")
         process.environment = env
+        // stdout (short: porcelain lines) through a pipe; stderr (a remote may say a lot) into a file, so
+        // neither can fill up and block git while the other is read.
         let out = Pipe()
-        let err = Pipe()
+        let errFile = directory + "/provisio-git-stderr"
+        guard FileManager.default.createFile(atPath: errFile, contents: nil), let err = FileHandle(forWritingAtPath: errFile) else {
+            throw ProvisioError(.git, "cannot write \(errFile)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: errFile) }
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch {
             throw ProvisioError(.git, "cannot run git (install it: apt-get install git): \(Redactor.message(of: error))")
         }
-        // Read both pipes while git runs, so a chatty remote cannot block it on a full pipe.
-        let errData = LockedData()
-        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
+        try? err.close()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !errData.done { usleep(200) }
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), Redactor.scrub(String(decoding: errData.value, as: UTF8.self)))
+        let stderr = (try? String(contentsOfFile: errFile, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), Redactor.scrub(stderr))
     }
 
     /// The lines of git's error output that say what went wrong.
@@ -457,29 +460,6 @@ public final class GitOpsRepository {
             }
         }
         throw ProvisioError(.git, "push to \(Redactor.scrub(url)) failed: \(Self.summary(r.stderr))\(hint(r.stderr))")
-    }
-}
-
-/// Bytes handed from a reader thread.
-final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    private var finished = false
-    func set(_ d: Data) {
-        lock.lock()
-        data = d
-        finished = true
-        lock.unlock()
-    }
-    var done: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return finished
-    }
-    var value: Data {
-        lock.lock()
-        defer { lock.unlock() }
-        return data
     }
 }
 

@@ -76,7 +76,7 @@ public struct PlanAnswer: Decodable, Sendable, Hashable {
         return s
     }
 
-    /// The recommendation, VMs taken from `base` (the model sizes pods only). Throws when a quantity is not one.
+    /// The recommendation with `vms` added (the model sizes pods only). Throws when a quantity is not one.
     public func recommendation(vms: [Recommendation.VMPlan]) throws -> Recommendation {
         func cpu(_ s: String, _ field: String) throws -> CPUQuantity {
             guard let q = CPUQuantity(parsing: s), q.millicores > 0 else { throw AnswerError("\(field) '\(s.prefix(20))' is not a CPU quantity above zero") }

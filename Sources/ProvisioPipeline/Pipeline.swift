@@ -173,7 +173,8 @@ public struct Pipeline: Sendable {
         let context = try await timed("context") { try await contextAgent(capacity: capacity).run(forContext) }
         let embedded = try await timed("predict") { try await PredictAgent().run(context) }
         var refiner = RefineAgent(policy: policy, database: database)
-        refiner.tools = ToolRegistry(pipeline: self)
+        let registry = ToolRegistry(pipeline: self)
+        refiner.tools = registry
         var draft = embedded
         if let reasoner {
             draft = await timed("predict (model)") { await reasoner.predict(context, embedded: embedded, team: team, checker: refiner) }
@@ -181,7 +182,8 @@ public struct Pipeline: Sendable {
         let final = try await timed("refine") {
             guard config.refine else { return RefineAgent.unrefined(draft) }
             guard let reasoner else { return try await refiner.run(RefineInput(context: context, draft: draft, team: team)) }
-            return try await refineWithModel(reasoner, context: context, embedded: embedded, draft: draft, team: team, refiner: refiner)
+            return try await refineWithModel(
+                reasoner, context: context, embedded: embedded, draft: draft, team: team, refiner: refiner, registry: registry)
         }
         let files = try await timed("render") {
             try await Renderer().run(RenderInput(context: context, draft: draft, final: final, team: team, requestFolder: folder))
@@ -195,9 +197,10 @@ public struct Pipeline: Sendable {
     /// it says is trusted), then the embedded reasoner's own plan next to it: more than `deviationFactor`
     /// apart on any quantity means needs-review, with both shown.
     func refineWithModel(
-        _ reasoner: LLMReasoner, context: ContextBundle, embedded: DraftPlan, draft: DraftPlan, team: TeamDeployment?, refiner: RefineAgent
+        _ reasoner: LLMReasoner, context: ContextBundle, embedded: DraftPlan, draft: DraftPlan, team: TeamDeployment?, refiner: RefineAgent,
+        registry: ToolRegistry
     ) async throws -> FinalPlan {
-        let tools = ToolRegistry(pipeline: self).session(for: context, team: team)
+        let tools = registry.session(for: context, team: team)
         let review = await reasoner.review(context, draft: draft, team: team, tools: tools, checker: refiner)
         var reviewed = draft
         reviewed.recommendation = review.recommendation
