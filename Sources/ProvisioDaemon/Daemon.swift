@@ -14,6 +14,8 @@ public final class PassTrigger: Sendable {
     public init() {}
     /// Asks for a pass as soon as possible.
     public func fire() { pending.withLock { $0 = true } }
+    /// Whether a pass has been asked for and not yet taken.
+    var isPending: Bool { pending.withLock { $0 } }
     /// Takes the request, if there is one.
     func take() -> Bool {
         pending.withLock { p in
@@ -79,7 +81,13 @@ public struct ReconcileService: Service {
                 // Back off after failures (up to 16 intervals); a webhook still wakes the loop at once.
                 let wait = config.interval * Double(1 << min(failures, 4))
                 let deadline = clock.now + .milliseconds(Int64(wait * 1000))
+                // Idle for a second with no pass asked for: give back the pages the pass used (see IdleMemory).
+                var release: ContinuousClock.Instant? = clock.now + .seconds(1)
                 while clock.now < deadline && !trigger.take() {
+                    if let at = release, clock.now >= at {
+                        IdleMemory.release()
+                        release = nil
+                    }
                     // Shutdown cancels the sleep: leave the loop quietly, no pass is in flight.
                     do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
                 }

@@ -5,10 +5,11 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import ProvisioCore
-import ProvisioDaemon
 import ProvisioPipeline
 import ProvisioTestSupport
 import Testing
+
+@testable import ProvisioDaemon
 
 @Suite struct DaemonConfigTests {
     static func write(_ text: String) throws -> String {
@@ -163,5 +164,33 @@ import Testing
             group.cancelAll()
         }
         #expect(try f.remoteLog().filter { $0.hasPrefix("provisio|") }.count == 2)
+    }
+}
+
+@Suite struct IdleMemoryTests {
+    @Test func onlyReadOnlyFileMappingsAreAdvised() {
+        let maps = """
+            55d947943000-55d948fe2000 r-xp 00000000 fe:00 5318574                    /usr/bin/provisio
+            55d948fe2000-55d94908a000 r--p 0169e000 fe:00 5318574                    /usr/bin/provisio
+            55d94908a000-55d94922c000 rw-p 01746000 fe:00 5318574                    /usr/bin/provisio
+            55d94922c000-55d94a000000 rw-p 00000000 00:00 0                          [heap]
+            7f0000000000-7f0000021000 rw-p 00000000 00:00 0
+            7f1000000000-7f1000010000 rw-s 00000000 00:05 1234                       /memfd:ring (deleted)
+            7ffd1a5f2000-7ffd1a5f4000 r-xp 00000000 00:00 0                          [vdso]
+            """
+        let ranges = IdleMemory.readOnlyFileMappings(maps)
+        #expect(ranges.map(\.start) == [0x55d9_4794_3000, 0x55d9_48fe_2000])
+        #expect(ranges.map(\.length) == [0x169_f000, 0xa8000])
+    }
+
+    @Test func releaseGivesBackResidentCode() throws {
+        // This test process maps tens of megabytes of code only it uses: the test binary.
+        let before = try #require(IdleMemory.residentKilobytes())
+        let advised = try #require(IdleMemory.release())
+        let after = try #require(IdleMemory.residentKilobytes())
+        #expect(advised > 0)
+        #expect(after < before, "resident \(before) kB before, \(after) kB after")
+        // The process goes on working after its pages were handed back.
+        #expect(IdleMemory.residentKilobytes() ?? 0 > 0)
     }
 }
