@@ -132,20 +132,42 @@ struct ApplicationMatcher {
             }
         }
         // Bitnami packaging sets a resources preset instead of the upstream recommendation. With no
-        // load given, the packaged default install is the better-founded guess than a production
-        // reference size: it is what the maintainers ship for an unknown load.
+        // load given, both are what maintainers ship for an unknown load, and nothing says which
+        // packaging the team runs: where the two agree within 4×, their geometric midpoint is within
+        // 2× of either; where they disagree more, the packaged default install is the better-founded
+        // guess than a production reference size. A request that names Bitnami gets the preset.
         var presetUsed: String?
         let bitnami = Self.find("bitnami", in: full) != nil
         if sizeUsed == nil, bitnami || defaultInstall, let preset,
             let table = documents.first(where: { $0.presets?[preset] != nil }), let values = table.presets?[preset]
         {
-            container = KnowledgeDocument.ContainerProfile(requests: values.requests, limits: values.limits, replicas: container?.replicas)
-            presetUsed = "\(table.id):\(preset)" + (bitnami ? "" : " (default install: no load given)")
+            if bitnami || container == nil {
+                container = KnowledgeDocument.ContainerProfile(requests: values.requests, limits: values.limits, replicas: container?.replicas)
+                presetUsed = "\(table.id):\(preset)"
+            } else {
+                container = KnowledgeDocument.ContainerProfile(
+                    requests: Self.midpoint(container?.requests, values.requests), limits: Self.midpoint(container?.limits, values.limits),
+                    replicas: container?.replicas)
+                presetUsed = "\(table.id):\(preset) with \(doc.id)'s upstream default (default install: no load given)"
+            }
         }
         return RetrievedDocument(
             id: doc.id, title: doc.title, role: "application", score: 1, kind: doc.kind, profile: doc.profile, container: container, vm: doc.vm,
             component: componentName, preset: presetUsed ?? sizeUsed.map { "\(doc.id): \($0)" },
             matchedOn: best.position < 0 ? "framework: \(best.phrase)" : "description: \(best.phrase)",
             load: doc.load, sources: doc.sources.map(\.citation))
+    }
+
+    /// Per amount: the geometric midpoint of the upstream and the preset value when they are within 4× of
+    /// each other, otherwise the preset's.
+    static func midpoint(_ upstream: ResourcePair?, _ preset: ResourcePair?) -> ResourcePair? {
+        guard let upstream, let preset else { return preset ?? upstream }
+        func mid(_ u: Double?, _ p: Double?) -> Double? {
+            guard let u, let p, u > 0, p > 0, max(u, p) / min(u, p) <= 4 else { return p ?? u }
+            return (u * p).squareRoot()
+        }
+        return ResourcePair(
+            cpu: mid(upstream.cpu.map { Double($0.millicores) }, preset.cpu.map { Double($0.millicores) }).map { CPUQuantity(millicores: Int($0.rounded())) },
+            memory: mid(upstream.memory?.mebibytes, preset.memory?.mebibytes).map { MemoryQuantity(mebibytes: $0.rounded()) })
     }
 }

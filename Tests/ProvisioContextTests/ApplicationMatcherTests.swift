@@ -1,3 +1,4 @@
+import ProvisioCore
 import ProvisioStore
 import Testing
 
@@ -83,6 +84,16 @@ import Testing
         let withLoad = m.match(description: "Redis primary used as a session store.", framework: nil, defaultInstall: false)
         #expect(withLoad?.container?.requests?.memory?.description == "1Gi")
         #expect(withLoad?.preset == nil)
+    }
+
+    @Test func upstreamAndPresetWithin4xMeetHalfway() throws {
+        let upstream = ResourcePair(cpu: CPUQuantity(millicores: 200), memory: MemoryQuantity(parsing: "256Mi"))
+        let preset = ResourcePair(cpu: CPUQuantity(millicores: 100), memory: MemoryQuantity(parsing: "2Gi"))
+        let mid = try #require(ApplicationMatcher.midpoint(upstream, preset))
+        #expect(mid.cpu?.millicores == 141, "√(200 × 100): within 2× of both")
+        #expect(mid.memory?.description == "2Gi", "8× apart: the preset, not a midpoint far from both")
+        #expect(ApplicationMatcher.midpoint(nil, preset) == preset)
+        #expect(ApplicationMatcher.midpoint(upstream, nil) == upstream)
     }
 
     @Test(arguments: [
