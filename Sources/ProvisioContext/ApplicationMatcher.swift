@@ -69,7 +69,13 @@ struct ApplicationMatcher {
         // service; a longer name there ("client-go exporter (kube-state-metrics)") still counts.
         let fw = framework.map { " " + $0.lowercased().replacingOccurrences(of: #"\([^)]*\)"#, with: " ", options: .regularExpression) + " " }
         let aside = framework.map { f in
-            " " + Self.parenthesized(f.lowercased()).joined(separator: " ") + " "
+            // "SonarQube (embedded Elasticsearch)", "(with Redis)", "(Collector based)": what it is built
+            // on or with, not its name.
+            let names = Self.parenthesized(f.lowercased()).filter { a in
+                !["embedded ", "with ", "using ", "uses ", "on ", "via ", "backed by ", "plus ", "built on "].contains(where: { a.hasPrefix($0) })
+                    && !a.hasSuffix(" based") && !a.hasSuffix("-based")
+            }
+            return " " + names.joined(separator: " ") + " "
         }
         var hits: [Hit] = []
         for doc in documents where Self.kinds.contains(doc.kind) {
@@ -83,11 +89,26 @@ struct ApplicationMatcher {
                 }
             }
         }
-        // A component may be named on its own in the framework ("Relay" of Sentry, "Trivy" of Harbor).
+        // "HAProxy-based ingress controller" with framework HAProxy is the HAProxy ingress controller: a
+        // name of three or more words that contains the framework's name and whose other words are all
+        // in the subject and framework is the more specific match.
+        func words(_ text: String) -> Set<String> { Set(text.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)) }
+        let present = words(subject + " " + (fw ?? ""))
+        let found = hits.filter { $0.position < 0 }.map { words($0.phrase) }
+        for doc in documents where Self.kinds.contains(doc.kind) {
+            for phrase in doc.matches {
+                let parts = words(phrase)
+                if parts.count >= 3, parts.isSubset(of: present), found.contains(where: { $0.isStrictSubset(of: parts) }) {
+                    hits.append(Hit(doc: doc, phrase: phrase, position: -3))
+                }
+            }
+        }
+        // A component may be named on its own in the framework ("Relay" of Sentry, "Trivy" of Harbor) —
+        // as the framework's first word, so that "Node.js WebSocket server" is not Argo's "server".
         if hits.isEmpty, let fw {
             for doc in documents where Self.kinds.contains(doc.kind) {
                 for c in doc.components ?? [] {
-                    for phrase in c.matches where phrase.count >= 4 && Self.find(phrase, in: fw) != nil {
+                    for phrase in c.matches where phrase.count >= 4 && Self.find(phrase, in: fw) == 1 {
                         hits.append(Hit(doc: doc, phrase: phrase, position: -1))
                     }
                 }
@@ -138,7 +159,12 @@ struct ApplicationMatcher {
         // guess than a production reference size. A request that names Bitnami gets the preset.
         var presetUsed: String?
         let bitnami = Self.find("bitnami", in: full) != nil
-        if sizeUsed == nil, bitnami || defaultInstall, let preset,
+        // "managed by the official operator", "the official chart": the upstream packaging is named.
+        let upstreamNamed =
+            !bitnami
+            && (Self.find("official", in: full) != nil || Self.find("operator-managed", in: full) != nil
+                || full.range(of: #"managed by (the |an |its )?[a-z0-9-]*( [a-z0-9-]+)? ?operator"#, options: .regularExpression) != nil)
+        if sizeUsed == nil, bitnami || (defaultInstall && !upstreamNamed), let preset,
             let table = documents.first(where: { $0.presets?[preset] != nil }), let values = table.presets?[preset]
         {
             if bitnami || container == nil {

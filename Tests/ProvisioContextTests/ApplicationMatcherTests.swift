@@ -38,6 +38,11 @@ import Testing
                 "components:\n  - {name: repo-server, matches: [repo server, repository server], container: {requests: {cpu: 10m, memory: 64Mi}}}\n  - {name: dex, matches: [dex], container: {requests: {cpu: 10m, memory: 32Mi}}}"
         ),
         doc("sentry", matches: ["sentry"], extra: "components:\n  - {name: relay, matches: [relay], container: {requests: {cpu: 100m, memory: 700Mi}}}"),
+        doc("haproxy", matches: ["haproxy", "haproxy load balancer"]),
+        doc("haproxy-ingress", matches: ["haproxy ingress", "haproxy ingress controller"]),
+        doc("sonarqube", matches: ["sonarqube"]),
+        doc("elasticsearch", kind: "datastore", matches: ["elasticsearch"]),
+        doc("argo-workflows", matches: ["argo workflows"], extra: "components:\n  - {name: server, matches: [argo server, server]}"),
         KnowledgeDocument.parse(
             """
             ---
@@ -65,6 +70,11 @@ import Testing
             ("Operator-managed Prometheus instance that scrapes ServiceMonitors.", nil, "prometheus", nil),
             ("Rust ingestion proxy that receives SDK events and forwards them.", "Relay", "sentry", "relay"),
             ("Go API for orders, 500 QPS, PostgreSQL and Redis behind it.", "gin", nil, nil),
+            ("HAProxy-based ingress controller that load-balances HTTP traffic.", "HAProxy", "haproxy-ingress", nil),
+            ("HAProxy in front of the MySQL writer.", "HAProxy", "haproxy", nil),
+            ("Code-analysis server with an embedded search index.", "SonarQube (embedded Elasticsearch)", "sonarqube", nil),
+            ("Node.js WebSocket streaming server that pushes timeline updates.", "Node.js WebSocket server", nil, nil),
+            ("Argo Workflows UI and API.", "Server", "argo-workflows", "server"),
         ] as [(String, String?, String?, String?)])
     func recognisesTheServiceNotItsDependencies(description: String, framework: String?, app: String?, component: String?) {
         let match = ApplicationMatcher(documents: Self.documents).match(description: description, framework: framework)
