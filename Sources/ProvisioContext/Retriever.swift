@@ -44,7 +44,9 @@ struct Retriever {
             if !runtimeFound { warnings.append("no runtime profile for '\(language)' in the knowledge base; using the generic profile") }
         }
         if let framework = profile.framework?.value {
-            if !(try pick(framework, role: "framework", kinds: ["framework"], term: framework, language: profile.language?.value)) {
+            if !(try pick(framework, role: "framework", kinds: ["framework"], term: framework, language: profile.language?.value)),
+                !(try frameworkNamedIn(framework, language: profile.language?.value, into: &out))
+            {
                 warnings.append("no framework profile for '\(framework)'; using the runtime's numbers")
             }
         }
@@ -63,6 +65,26 @@ struct Retriever {
             out.insert(app, at: 0)
         }
         return out
+    }
+
+    /// A framework written in free form ("Next.js (React, Node.js)", "ASP.NET Core gRPC"): the framework
+    /// document whose name occurs in it, the longest name first.
+    private func frameworkNamedIn(_ framework: String, language: String?, into out: inout [RetrievedDocument]) throws -> Bool {
+        let text = " " + framework.lowercased() + " "
+        var best: (KnowledgeDocument, Int)?
+        // TypeScript frameworks are documented under the JavaScript they run as.
+        let languages: Set<String?> = language == "typescript" ? ["typescript", "javascript"] : [language]
+        for doc in try database.allDocumentsCached() where doc.kind == "framework" && (language == nil || doc.language == nil || languages.contains(doc.language)) {
+            for phrase in doc.matches where phrase.count >= 3 && ApplicationMatcher.find(phrase, in: text) != nil {
+                if best == nil || phrase.count > best!.1 { best = (doc, phrase.count) }
+            }
+        }
+        guard let (doc, _) = best, !out.contains(where: { $0.id == doc.id }) else { return false }
+        out.append(
+            RetrievedDocument(
+                id: doc.id, title: doc.title, role: "framework", score: 1, kind: doc.kind, profile: doc.profile, container: doc.container, vm: doc.vm,
+                load: doc.load, sources: doc.sources.map(\.citation)))
+        return true
     }
 
     private func document(_ id: String) throws -> KnowledgeDocument? {
