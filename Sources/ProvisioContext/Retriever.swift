@@ -74,7 +74,8 @@ struct Retriever {
         var best: (KnowledgeDocument, Int)?
         // TypeScript frameworks are documented under the JavaScript they run as.
         let languages: Set<String?> = language == "typescript" ? ["typescript", "javascript"] : [language]
-        for doc in try database.allDocumentsCached() where doc.kind == "framework" && (language == nil || doc.language == nil || languages.contains(doc.language)) {
+        for doc in try database.allDocumentsCached()
+        where doc.kind == "framework" && (language == nil || doc.language == nil || languages.contains(doc.language)) {
             for phrase in doc.matches where phrase.count >= 3 && ApplicationMatcher.find(phrase, in: text) != nil {
                 if best == nil || phrase.count > best!.1 { best = (doc, phrase.count) }
             }

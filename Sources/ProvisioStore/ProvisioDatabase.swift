@@ -205,13 +205,18 @@ public final class ProvisioDatabase: Sendable {
                     sql: """
                         SELECT d.id, d.title, d.kind, bm25(knowledge_fts, 4.0, 8.0, 1.0) AS rank
                         FROM knowledge_fts JOIN knowledge_docs d ON d.rowid = knowledge_fts.rowid
-                        WHERE knowledge_fts MATCH ? ORDER BY rank, d.id LIMIT ?
-                        """, arguments: [pattern, limit]
+                        WHERE knowledge_fts MATCH ? ORDER BY d.id = ? DESC, rank, d.id LIMIT ?
+                        """, arguments: [pattern, Self.documentID(of: text), limit]
                 ).map { row in
                     SearchHit(id: row["id"], title: row["title"], kind: row["kind"], score: -(row["rank"] as Double))
                 }
             }
         }
+    }
+
+    /// A query that is a document's name ("PostgreSQL", "argo cd") puts that document first.
+    static func documentID(of query: String) -> String {
+        query.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }).joined(separator: "-")
     }
 
     // MARK: - Memory

@@ -62,6 +62,9 @@ import Testing
         #expect(try db.refreshKnowledge(from: Self.knowledge) == false)
         #expect(try db.search("redis", limit: 3).first?.id == "redis")
         #expect(try db.search("spring boot", limit: 3).first?.id == "java-spring-boot")
+        // Documents that mention PostgreSQL all through (an HA packaging, a pooler) rank below PostgreSQL's own.
+        #expect(try db.search("PostgreSQL", limit: 3).first?.id == "postgresql")
+        #expect(try db.search("argo cd", limit: 3).first?.id == "argo-cd")
         #expect(try db.search("\"unbalanced ( quotes", limit: 3).count >= 0, "raw MATCH syntax must not throw")
         func run(_ name: String, _ lang: String, _ qps: Double) -> ProvisioDatabase.RunRecord {
             .init(
