@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Benchmark: a team pushes a changed request and the forge calls provisio's webhook; how long until
 # provisio's commit is on the remote? Also the daemon's idle memory (RSS).
-# Usage: bash examples/bench-webhook.sh [RUNS=20]   (uses .build/release/provisio)
+# Usage: bash examples/bench-webhook.sh [RUNS=20]
+# Measures the binary as installed on a node (README: Running on a Proxmox node): a release build with the
+# Swift runtime linked in, in .build-static/ (the first build takes a few minutes). $PROVISIO overrides it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-20}"
-bin="${PROVISIO:-$PWD/.build/release/provisio}"
-[ -x "$bin" ] || swift build -c release --product provisio >&2
+bin="${PROVISIO:-$PWD/.build-static/release/provisio}"
+[ -x "$bin" ] || swift build -c release --product provisio --static-swift-stdlib --scratch-path .build-static >&2
 dir="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
 secret="bench-webhook-secret"

@@ -9,8 +9,8 @@ import Foundation
 /// ran. `release()` hands them back — the freed heap (`malloc_trim`) and the read-only file-backed pages
 /// (`MADV_PAGEOUT`, Linux 5.4 and later); the next pass reads back the pages it needs. Nothing writable is
 /// touched, so no state can be lost. The kernel chooses what it takes: pages another process maps stay, and
-/// on the machine this was measured on the binary's own code went (13 of 15 MB) while most of the Swift
-/// runtime's and Foundation's stayed resident.
+/// where this was measured the binary's own code went while the shared Swift runtime's and Foundation's
+/// stayed resident — which is why the installed binary links them statically (`--static-swift-stdlib`).
 public enum IdleMemory {
     /// Releases what the process does not need while it waits; returns how many mappings were advised,
     /// nil where the platform cannot.
