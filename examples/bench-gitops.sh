@@ -42,8 +42,12 @@ state="$dir/state"
 echo "first pass (all $n requests new):"
 /usr/bin/time -f "  wall %e s, max RSS %M KB" "$bin" reconcile --once --offline --repo "$dir/gitops.git" --state-dir "$state" | tail -2
 git clone -q "$dir/gitops.git" "$dir/team"
-sed -i 's/P99 under 100 ms/P99 under 80 ms/' "$dir/team/apps/svc-7/provision.yaml"
-git -C "$dir/team" -c user.name=Team -c user.email=team@example.com commit -qam "svc-7: tighter latency"
-git -C "$dir/team" push -q origin main
-echo "one changed request:"
-/usr/bin/time -f "  wall %e s, max RSS %M KB" "$bin" reconcile --once --offline --repo "$dir/gitops.git" --state-dir "$state" | tail -2
+for i in 1 2 3; do
+  sed -i "s/P99 under [0-9]* ms/P99 under $((90 - i)) ms/" "$dir/team/apps/svc-$i/provision.yaml"
+  git -C "$dir/team" -c user.name=Team -c user.email=team@example.com commit -qam "svc-$i: tighter latency"
+  git -C "$dir/team" push -q origin main
+  echo "one changed request (pass $i after the first):"
+  /usr/bin/time -f "  wall %e s, max RSS %M KB" "$bin" reconcile --once --offline --repo "$dir/gitops.git" --state-dir "$state" --verbose 2>&1 |
+    sed -n -e 's/.*timing=\(.*\) \[.*/  seconds since the pass began: \1/p' -e '/^pass /p' -e '/wall/p'
+  git -C "$dir/team" pull -q --rebase origin main
+done

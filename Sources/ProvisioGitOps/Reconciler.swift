@@ -181,7 +181,12 @@ public final class Reconciler {
     func render(from last: String?, to tip: String, retrying retry: [TreeChange] = []) async throws -> (
         [String: [UInt8]?], [ProvisioDatabase.RequestState]
     ) {
-        var changes = try repository.changes(from: last, to: tip).filter { Glob.matches(config.requestGlob, $0.path) }
+        // provisio's own commit on `last` holds the same requests plus the generated files: diffing from it
+        // finds the same request changes without walking thousands of freshly generated files again. It is
+        // in the clone whether or not the team's history still contains it; if it was pruned, diff from `last`.
+        let pushed = try last.flatMap { try self.pipeline.database.pushedCommit(repo: repoKey, source: $0) }
+        var changes = try (pushed.flatMap { try? repository.changes(from: $0, to: tip) } ?? repository.changes(from: last, to: tip))
+            .filter { Glob.matches(config.requestGlob, $0.path) }
         changes += retry.filter { r in !changes.contains { $0.path == r.path } }
         changes.sort { $0.path < $1.path }
         var writes: [String: [UInt8]?] = [:]

@@ -355,6 +355,19 @@ extension ProvisioDatabase {
         }
     }
 
+    /// The commit provisio pushed on top of `source`, if a pass did: it holds the same requests as the
+    /// source plus the generated files, so the next pass can diff from it and skip its own writes.
+    public func pushedCommit(repo: String, source: String) throws -> String? {
+        try wrap("reading reconcile state") {
+            try queue.read { db in
+                try String.fetchOne(
+                    db,
+                    sql: "SELECT commitId FROM passes WHERE repo = ? AND source = ? AND outcome = 'pushed' AND commitId IS NOT NULL ORDER BY id DESC LIMIT 1",
+                    arguments: [repo, source])
+            }
+        }
+    }
+
     /// What one request's last pass said.
     public struct RequestState: Sendable, Hashable {
         public var path: String

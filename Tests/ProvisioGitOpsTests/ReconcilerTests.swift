@@ -37,6 +37,32 @@ import Testing
         #expect(try await f.reconciler().reconcileOnce().commit == nil)
     }
 
+    @Test func theNextPassDiffsFromProvisiosOwnCommitEvenWhenHistoryDroppedIt() async throws {
+        let f = try GitFixture()
+        try f.write("apps/orders/provision.yaml", GitFixture.request("orders"))
+        try f.write("apps/carts/provision.yaml", GitFixture.request("carts"))
+        try f.teamCommitAndPush("add orders and carts")
+        let reconciler = try f.reconciler()
+        let first = try await reconciler.reconcileOnce()
+        let source = try #require(first.source), pushed = try #require(first.commit)
+        #expect(try reconciler.pipeline.database.pushedCommit(repo: f.remote, source: source) == pushed)
+        // A human rewrites history without provisio's commit: only the request they changed is sized.
+        try f.pull()
+        try f.git(["reset", "-q", "--hard", source], in: f.team)
+        try f.write("apps/carts/provision.yaml", GitFixture.request("carts", qps: 3000))
+        try f.git(["-c", "user.name=Team", "-c", "user.email=team@example.com", "commit", "-qam", "carts: more load"], in: f.team)
+        try f.git(["push", "-q", "--force", "origin", "main"], in: f.team)
+        let rewritten = try await reconciler.reconcileOnce()
+        #expect(rewritten.requests.map(\.path) == ["apps/carts/provision.yaml"])
+        #expect(rewritten.commit != nil)
+        // On top of provisio's new commit, a change is found from that commit too.
+        try f.pull()
+        try f.write("apps/orders/provision.yaml", GitFixture.request("orders", qps: 2000))
+        try f.teamCommitAndPush("orders: more load")
+        let next = try await reconciler.reconcileOnce()
+        #expect(next.requests.map(\.path) == ["apps/orders/provision.yaml"])
+    }
+
     @Test func modifiedThenDeletedRequest() async throws {
         let f = try GitFixture()
         try f.write("apps/orders/provision.yaml", GitFixture.request("orders"))
