@@ -114,6 +114,15 @@ struct ApplicationMatcher {
                 }
             }
         }
+        // Nothing named: a generic kind of application ("time-series database", "message broker")
+        // still says more than the runtime does.
+        if hits.isEmpty {
+            for doc in documents where doc.kind == "generic" && doc.container != nil {
+                for phrase in doc.matches where phrase.count >= 3 {
+                    if let p = Self.find(phrase, in: subject) { hits.append(Hit(doc: doc, phrase: phrase, position: p)) }
+                }
+            }
+        }
         // Earliest wins; at the same place the longer phrase is the more specific name.
         guard let best = hits.min(by: { ($0.position, -$0.phrase.count, $0.doc.id) < ($1.position, -$1.phrase.count, $1.doc.id) }) else { return nil }
         let doc = best.doc

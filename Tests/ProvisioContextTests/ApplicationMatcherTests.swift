@@ -43,6 +43,7 @@ import Testing
         doc("sonarqube", matches: ["sonarqube"]),
         doc("elasticsearch", kind: "datastore", matches: ["elasticsearch"]),
         doc("argo-workflows", matches: ["argo workflows"], extra: "components:\n  - {name: server, matches: [argo server, server]}"),
+        doc("unidentified-datastore", kind: "generic", matches: ["time-series database", "document database"]),
         KnowledgeDocument.parse(
             """
             ---
@@ -75,6 +76,9 @@ import Testing
             ("Code-analysis server with an embedded search index.", "SonarQube (embedded Elasticsearch)", "sonarqube", nil),
             ("Node.js WebSocket streaming server that pushes timeline updates.", "Node.js WebSocket server", nil, nil),
             ("Argo Workflows UI and API.", "Server", "argo-workflows", "server"),
+            ("Time-series database written in Go that stores metrics.", "Go", "unidentified-datastore", nil),
+            ("Document database MongoDB holding the catalogue.", nil, "mongodb", nil),
+            ("Go API that writes readings to a time-series database.", "Go", nil, nil),
         ] as [(String, String?, String?, String?)])
     func recognisesTheServiceNotItsDependencies(description: String, framework: String?, app: String?, component: String?) {
         let match = ApplicationMatcher(documents: Self.documents).match(description: description, framework: framework)
