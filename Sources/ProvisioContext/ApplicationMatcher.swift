@@ -123,6 +123,12 @@ struct ApplicationMatcher {
                 }
             }
         }
+        // "Operator-managed Prometheus instance" (framework "Prometheus Operator CR"): the service is what
+        // the operator runs, named in the description, not the operator named in the framework.
+        if Self.operatorManaged(full) {
+            let isOperator = { (h: Hit) in h.phrase.contains("operator") || h.doc.id.contains("operator") }
+            if hits.contains(where: { !isOperator($0) }) { hits.removeAll(where: isOperator) }
+        }
         // Earliest wins; at the same place the longer phrase is the more specific name.
         guard let best = hits.min(by: { ($0.position, -$0.phrase.count, $0.doc.id) < ($1.position, -$1.phrase.count, $1.doc.id) }) else { return nil }
         let doc = best.doc
@@ -169,10 +175,7 @@ struct ApplicationMatcher {
         var presetUsed: String?
         let bitnami = Self.find("bitnami", in: full) != nil
         // "managed by the official operator", "the official chart": the upstream packaging is named.
-        let upstreamNamed =
-            !bitnami
-            && (Self.find("official", in: full) != nil || Self.find("operator-managed", in: full) != nil
-                || full.range(of: #"managed by (the |an |its )?[a-z0-9-]*( [a-z0-9-]+)? ?operator"#, options: .regularExpression) != nil)
+        let upstreamNamed = !bitnami && (Self.find("official", in: full) != nil || Self.operatorManaged(full))
         if sizeUsed == nil, bitnami || (defaultInstall && !upstreamNamed), let preset,
             let table = documents.first(where: { $0.presets?[preset] != nil }), let values = table.presets?[preset]
         {
@@ -191,6 +194,12 @@ struct ApplicationMatcher {
             component: componentName, preset: presetUsed ?? sizeUsed.map { "\(doc.id): \($0)" },
             matchedOn: best.position < 0 ? "framework: \(best.phrase)" : "description: \(best.phrase)",
             load: doc.load, sources: doc.sources.map(\.citation))
+    }
+
+    /// "Operator-managed …", "… managed by the official operator".
+    static func operatorManaged(_ text: String) -> Bool {
+        find("operator-managed", in: text) != nil
+            || text.range(of: #"managed by (the |an |its )?[a-z0-9-]*( [a-z0-9-]+)? ?operator"#, options: .regularExpression) != nil
     }
 
     /// Per amount: the geometric midpoint of the upstream and the preset value when they are within 4× of

@@ -43,6 +43,7 @@ import Testing
         doc("sonarqube", matches: ["sonarqube"]),
         doc("elasticsearch", kind: "datastore", matches: ["elasticsearch"]),
         doc("argo-workflows", matches: ["argo workflows"], extra: "components:\n  - {name: server, matches: [argo server, server]}"),
+        doc("prometheus-operator", matches: ["prometheus operator"]),
         doc("unidentified-datastore", kind: "generic", matches: ["time-series database", "document database"]),
         KnowledgeDocument.parse(
             """
@@ -77,6 +78,8 @@ import Testing
             ("Node.js WebSocket streaming server that pushes timeline updates.", "Node.js WebSocket server", nil, nil),
             ("Argo Workflows UI and API.", "Server", "argo-workflows", "server"),
             ("Time-series database written in Go that stores metrics.", "Go", "unidentified-datastore", nil),
+            ("Operator-managed Prometheus instance that scrapes ServiceMonitors.", "Prometheus Operator CR", "prometheus", nil),
+            ("Controller that runs Prometheus instances from custom resources.", "Prometheus Operator", "prometheus-operator", nil),
             ("Document database MongoDB holding the catalogue.", nil, "mongodb", nil),
             ("Go API that writes readings to a time-series database.", "Go", nil, nil),
         ] as [(String, String?, String?, String?)])
