@@ -111,6 +111,10 @@ public final class ProvisioDatabase: Sendable {
                 t.column("commands", .text).notNull()
             }
         }
+        m.registerMigration("v4-passes-by-source") { db in
+            // The next pass looks up the commit pushed on its source (pushedCommit).
+            try db.create(index: "passes_by_source", on: "passes", columns: ["repo", "source"])
+        }
         return m
     }
 
