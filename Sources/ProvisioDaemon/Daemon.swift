@@ -14,8 +14,6 @@ public final class PassTrigger: Sendable {
     public init() {}
     /// Asks for a pass as soon as possible.
     public func fire() { pending.withLock { $0 = true } }
-    /// Whether a pass has been asked for and not yet taken.
-    var isPending: Bool { pending.withLock { $0 } }
     /// Takes the request, if there is one.
     func take() -> Bool {
         pending.withLock { p in
