@@ -10,11 +10,14 @@ import ProvisioStore
 /// the words before the first connective ("that", "for", "used by", "backed by", ...).
 struct ApplicationMatcher {
     let documents: [KnowledgeDocument]
-    static let kinds: Set<String> = ["app", "datastore", "cache", "queue"]
+    static let kinds: Set<String> = ["app", "archetype", "datastore", "cache", "queue"]
     static let connectives = [
         " that ", " which ", " who ", " for ", " used ", " backed ", " with ", " to ", " in front of ", " behind ", " on ", " from ",
         " using ", " stored ", " storing ", " serving ", " where ", " via ", " by ", ", ", "; ", ". ", " - ", " – ",
     ]
+
+    /// The position of a name whose words are spread over the request.
+    static let scattered = Int.max
 
     struct Hit {
         let doc: KnowledgeDocument
@@ -103,6 +106,29 @@ struct ApplicationMatcher {
                 }
             }
         }
+        // A component of an application named later in the description: "Node.js WebSocket streaming
+        // server that pushes timelines to Mastodon clients" is Mastodon's streaming server, "Admission
+        // webhook that injects Vault Agent sidecars" is Vault's agent injector. The application must be
+        // an application rather than a datastore (those are what a service uses) and the component's
+        // name at least two words, so that "API server that reads secrets from Vault" stays custom.
+        // Being part of a named application is more specific than being of a kind (an archetype).
+        var ofNamed: [Hit] = []
+        for doc in documents where doc.kind == "app" {
+            guard let components = doc.components, doc.matches.contains(where: { $0.count >= 4 && Self.find($0, in: full) != nil }) else { continue }
+            for c in components {
+                for phrase in c.matches where phrase.contains(" ") {
+                    if let fw, Self.find(phrase, in: fw) != nil {
+                        ofNamed.append(Hit(doc: doc, phrase: phrase, position: -2))
+                    } else if let p = Self.find(phrase, in: subject) {
+                        ofNamed.append(Hit(doc: doc, phrase: phrase, position: p))
+                    }
+                }
+            }
+        }
+        if !ofNamed.isEmpty {
+            hits.removeAll { $0.doc.kind == "archetype" }
+            hits += ofNamed
+        }
         // A component may be named on its own in the framework ("Relay" of Sentry, "Trivy" of Harbor) —
         // as the framework's first word, so that "Node.js WebSocket server" is not Argo's "server".
         if hits.isEmpty, let fw {
@@ -111,6 +137,23 @@ struct ApplicationMatcher {
                     for phrase in c.matches where phrase.count >= 4 && Self.find(phrase, in: fw) == 1 {
                         hits.append(Hit(doc: doc, phrase: phrase, position: -1))
                     }
+                }
+            }
+        }
+        // Nothing named outright: an application's name of three or more words may be spelled out across
+        // the request ("Cluster add-on that collects kubelet resource metrics and serves the metrics API",
+        // framework "Kubernetes aggregated API server", is the Kubernetes metrics server). Datastores are
+        // left out: a service names those as what it uses. A subject that leads with its language or
+        // framework ("Go server that exports Kubernetes metrics") describes custom code.
+        let stackInSubject = documents.contains { d in
+            (d.kind == "runtime" || d.kind == "framework") && d.matches.contains { Self.find($0, in: subject) != nil }
+        }
+        if hits.isEmpty, !stackInSubject {
+            let all = words(full + " " + (framework?.lowercased() ?? ""))
+            for doc in documents where doc.kind == "app" {
+                for phrase in doc.matches {
+                    let parts = words(phrase)
+                    if parts.count >= 3, parts.isSubset(of: all) { hits.append(Hit(doc: doc, phrase: phrase, position: Self.scattered)) }
                 }
             }
         }
@@ -192,7 +235,8 @@ struct ApplicationMatcher {
         return RetrievedDocument(
             id: doc.id, title: doc.title, role: "application", score: 1, kind: doc.kind, profile: doc.profile, container: container, vm: doc.vm,
             component: componentName, preset: presetUsed ?? sizeUsed.map { "\(doc.id): \($0)" },
-            matchedOn: best.position < 0 ? "framework: \(best.phrase)" : "description: \(best.phrase)",
+            matchedOn: best.position == Self.scattered
+                ? "the words of '\(best.phrase)'" : best.position < 0 ? "framework: \(best.phrase)" : "description: \(best.phrase)",
             load: doc.load, sources: doc.sources.map(\.citation))
     }
 

@@ -191,7 +191,7 @@ struct EmbeddedReasoner {
         var replicas = max(minReplicas, container.replicas ?? 1)
         var hpa: Recommendation.HPA?
         let loadGiven = a.peakQps.source != .default
-        if loadGiven, !a.stateful.value, let cpuMs = prof.cpuMsPerRequest, ["app"].contains(app.kind) {
+        if loadGiven, !a.stateful.value, let cpuMs = prof.cpuMsPerRequest, ["app", "archetype"].contains(app.kind) {
             let cPeak = a.peakQps.value * cpuMs / 1000
             let needed = Int((cPeak / (cpuReq.cores * u)).rounded(.up))
             if needed > replicas {

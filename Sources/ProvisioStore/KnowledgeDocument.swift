@@ -7,7 +7,8 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
     /// Stable id, equal to the file name without `.md`.
     public var id: String
     public var title: String
-    /// runtime, framework, datastore, cache, queue, app or generic.
+    /// runtime, framework, datastore, cache, queue, app (a named application), archetype (a kind of
+    /// service: an admission webhook, a queue consumer) or generic.
     public var kind: String
     public var language: String?
     /// Lower-case words in a request that select this document.
@@ -138,7 +139,7 @@ public struct KnowledgeDocument: Sendable, Codable, Hashable {
         public var citation: String { url ?? [repo, path].compactMap { $0 }.joined(separator: ":") }
     }
 
-    static let kinds: Set<String> = ["runtime", "framework", "datastore", "cache", "queue", "app", "generic", "reference"]
+    static let kinds: Set<String> = ["runtime", "framework", "datastore", "cache", "queue", "app", "archetype", "generic", "reference"]
 
     /// Parses a document; errors name the file and field.
     public static func parse(_ text: String, path: String) throws -> KnowledgeDocument {

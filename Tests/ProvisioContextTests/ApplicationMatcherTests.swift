@@ -45,6 +45,21 @@ import Testing
         doc("argo-workflows", matches: ["argo workflows"], extra: "components:\n  - {name: server, matches: [argo server, server]}"),
         doc("prometheus-operator", matches: ["prometheus operator"]),
         doc("unidentified-datastore", kind: "generic", matches: ["time-series database", "document database"]),
+        doc(
+            "mastodon", matches: ["mastodon"],
+            extra: "components:\n  - {name: streaming, matches: [mastodon streaming, streaming server], container: {requests: {cpu: 250m, memory: 128Mi}}}"),
+        doc(
+            "vault", matches: ["vault", "hashicorp vault"],
+            extra:
+                "components:\n  - {name: server, matches: [vault server, server]}\n  - {name: agent-injector, matches: [agent injector, admission webhook], container: {requests: {cpu: 250m, memory: 256Mi}}}"
+        ),
+        doc("admission-webhook", kind: "archetype", matches: ["admission webhook", "mutating admission webhook"]),
+        doc(
+            "kafka", kind: "queue", matches: ["kafka"],
+            extra: "components:\n  - {name: connect, matches: [connect worker, api server], container: {requests: {cpu: 1, memory: 2Gi}}}"),
+        doc("metrics-server", matches: ["metrics-server", "kubernetes metrics server"]),
+        doc("keycloak", matches: ["keycloak", "keycloak server"]),
+        doc("go-runtime", kind: "runtime", matches: ["go", "golang"]),
         KnowledgeDocument.parse(
             """
             ---
@@ -82,6 +97,16 @@ import Testing
             ("Controller that runs Prometheus instances from custom resources.", "Prometheus Operator", "prometheus-operator", nil),
             ("Document database MongoDB holding the catalogue.", nil, "mongodb", nil),
             ("Go API that writes readings to a time-series database.", "Go", nil, nil),
+            // A component of an application named later in the description.
+            ("Node.js WebSocket streaming server that pushes timeline updates to Mastodon clients.", "Node.js WebSocket server", "mastodon", "streaming"),
+            ("Admission webhook that injects Vault Agent sidecars into pods.", "mutating admission webhook", "vault", "agent-injector"),
+            ("Admission webhook that injects tracing sidecars into pods.", "mutating admission webhook", "admission-webhook", nil),
+            ("Go server that reads its secrets from HashiCorp Vault.", "Go", nil, nil),
+            ("Python API server that publishes orders to Kafka.", "FastAPI", nil, nil),
+            // A name spelled out across the request, only when nothing is named outright.
+            ("Cluster add-on that collects kubelet metrics and serves them to the HPA.", "Kubernetes aggregated API server", "metrics-server", nil),
+            ("Go server that exports Kubernetes metrics.", "Go", nil, nil),
+            ("Keycloak server behind a Kubernetes metrics gateway.", nil, "keycloak", nil),
         ] as [(String, String?, String?, String?)])
     func recognisesTheServiceNotItsDependencies(description: String, framework: String?, app: String?, component: String?) {
         let match = ApplicationMatcher(documents: Self.documents).match(description: description, framework: framework)
