@@ -130,15 +130,20 @@ struct ApplicationMatcher {
             hits += ofNamed
         }
         // A component may be named on its own in the framework ("Relay" of Sentry, "Trivy" of Harbor) —
-        // as the framework's first word, so that "Node.js WebSocket server" is not Argo's "server".
+        // as the framework's first word, so that "Node.js WebSocket server" is not Argo's "server". A
+        // component name that several applications use ("controller", "webhook") names none of them.
         if hits.isEmpty, let fw {
+            var byPhrase: [String: Set<String>] = [:]
+            var found: [Hit] = []
             for doc in documents where Self.kinds.contains(doc.kind) {
                 for c in doc.components ?? [] {
-                    for phrase in c.matches where phrase.count >= 4 && Self.find(phrase, in: fw) == 1 {
-                        hits.append(Hit(doc: doc, phrase: phrase, position: -1))
+                    for phrase in c.matches where phrase.count >= 4 {
+                        byPhrase[phrase, default: []].insert(doc.id)
+                        if Self.find(phrase, in: fw) == 1 { found.append(Hit(doc: doc, phrase: phrase, position: -1)) }
                     }
                 }
             }
+            hits += found.filter { byPhrase[$0.phrase]?.count == 1 }
         }
         // Nothing named outright: an application's name of three or more words may be spelled out across
         // the request ("Cluster add-on that collects kubelet resource metrics and serves the metrics API",

@@ -65,7 +65,8 @@ public struct CPUQuantity: Hashable, Comparable, Sendable, Codable, CustomString
     }
 }
 
-/// A memory amount in bytes, printed in the largest binary unit that divides it ("256Mi").
+/// A memory amount in bytes, printed in the largest binary unit that divides it ("256Mi"), or else in
+/// whole decimal gigabytes or megabytes ("1G", "2500M").
 public struct MemoryQuantity: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     /// Bytes.
     public var bytes: Int64
@@ -108,6 +109,9 @@ public struct MemoryQuantity: Hashable, Comparable, Sendable, Codable, CustomStr
         if bytes == 0 { return "0" }
         if bytes % Self.gibi == 0 { return "\(bytes / Self.gibi)Gi" }
         if bytes % Self.mebi == 0 { return "\(bytes / Self.mebi)Mi" }
+        // A decimal amount from a source ("1G", "512M") stays decimal rather than becoming bytes or Ki.
+        if bytes % 1_000_000_000 == 0 { return "\(bytes / 1_000_000_000)G" }
+        if bytes % 1_000_000 == 0 { return "\(bytes / 1_000_000)M" }
         if bytes % Self.kibi == 0 { return "\(bytes / Self.kibi)Ki" }
         return String(bytes)
     }

@@ -42,7 +42,10 @@ import Testing
         doc("haproxy-ingress", matches: ["haproxy ingress", "haproxy ingress controller"]),
         doc("sonarqube", matches: ["sonarqube"]),
         doc("elasticsearch", kind: "datastore", matches: ["elasticsearch"]),
-        doc("argo-workflows", matches: ["argo workflows"], extra: "components:\n  - {name: server, matches: [argo server, server]}"),
+        doc(
+            "argo-workflows", matches: ["argo workflows"],
+            extra: "components:\n  - {name: server, matches: [argo server, server]}\n  - {name: workflow-controller, matches: [controller]}"),
+        doc("cert-manager", matches: ["cert-manager"], extra: "components:\n  - {name: controller, matches: [controller]}"),
         doc("prometheus-operator", matches: ["prometheus operator"]),
         doc("unidentified-datastore", kind: "generic", matches: ["time-series database", "document database"]),
         doc(
@@ -92,6 +95,7 @@ import Testing
             ("Code-analysis server with an embedded search index.", "SonarQube (embedded Elasticsearch)", "sonarqube", nil),
             ("Node.js WebSocket streaming server that pushes timeline updates.", "Node.js WebSocket server", nil, nil),
             ("Argo Workflows UI and API.", "Server", "argo-workflows", "server"),
+            ("Controller that issues and renews TLS certificates.", "controller-runtime", nil, nil),
             ("Time-series database written in Go that stores metrics.", "Go", "unidentified-datastore", nil),
             ("Operator-managed Prometheus instance that scrapes ServiceMonitors.", "Prometheus Operator CR", "prometheus", nil),
             ("Controller that runs Prometheus instances from custom resources.", "Prometheus Operator", "prometheus-operator", nil),

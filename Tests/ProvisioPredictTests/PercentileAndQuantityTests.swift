@@ -24,7 +24,9 @@ import Testing
         #expect(CPUQuantity(parsing: text)?.description == printed)
     }
 
-    @Test(arguments: [("128Mi", "128Mi"), ("1024Mi", "1Gi"), ("1G", "1000000000"), ("1536Mi", "1536Mi"), ("64Ki", "64Ki")])
+    @Test(arguments: [
+        ("128Mi", "128Mi"), ("1024Mi", "1Gi"), ("1G", "1G"), ("2.5G", "2500M"), ("512M", "512M"), ("1536Mi", "1536Mi"), ("64Ki", "64Ki"), ("1000", "1000"),
+    ])
     func memoryQuantitiesPrintCanonically(text: String, printed: String) {
         #expect(MemoryQuantity(parsing: text)?.description == printed)
     }
