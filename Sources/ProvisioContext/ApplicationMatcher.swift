@@ -81,7 +81,13 @@ struct ApplicationMatcher {
             return " " + names.joined(separator: " ") + " "
         }
         var hits: [Hit] = []
+        // A framework that is exactly a document's name ("Drone", "Temporal") names it, even where the
+        // word alone is too common to be one of its description phrases.
+        let fwName = fw?.trimmingCharacters(in: .whitespaces)
         for doc in documents where Self.kinds.contains(doc.kind) {
+            if let fwName, !fwName.isEmpty, fwName == doc.id.replacingOccurrences(of: "-", with: " ") || fwName == doc.title.lowercased() {
+                hits.append(Hit(doc: doc, phrase: fwName, position: -2))
+            }
             for phrase in doc.matches where phrase.count >= 3 {
                 if let fw, Self.find(phrase, in: fw) != nil {
                     hits.append(Hit(doc: doc, phrase: phrase, position: -2))

@@ -63,6 +63,7 @@ import Testing
         doc("metrics-server", matches: ["metrics-server", "kubernetes metrics server"]),
         doc("keycloak", matches: ["keycloak", "keycloak server"]),
         doc("go-runtime", kind: "runtime", matches: ["go", "golang"]),
+        doc("drone", matches: ["drone ci", "drone server"]),
         KnowledgeDocument.parse(
             """
             ---
@@ -111,6 +112,9 @@ import Testing
             ("Cluster add-on that collects kubelet metrics and serves them to the HPA.", "Kubernetes aggregated API server", "metrics-server", nil),
             ("Go server that exports Kubernetes metrics.", "Go", nil, nil),
             ("Keycloak server behind a Kubernetes metrics gateway.", nil, "keycloak", nil),
+            // A framework that is exactly a document's name names it; the bare word in a description does not.
+            ("CI server that runs pipelines in containers.", "Drone", "drone", nil),
+            ("Go service that plans routes for a delivery drone.", "Go", nil, nil),
         ] as [(String, String?, String?, String?)])
     func recognisesTheServiceNotItsDependencies(description: String, framework: String?, app: String?, component: String?) {
         let match = ApplicationMatcher(documents: Self.documents).match(description: description, framework: framework)
