@@ -1,3 +1,4 @@
+import Foundation
 import ProvisioCore
 import ProvisioStore
 import Testing
@@ -153,5 +154,35 @@ import Testing
     ])
     func subjectStopsAtTheFirstConnective(description: String, subject: String) {
         #expect(ApplicationMatcher.subject(of: description) == subject)
+    }
+
+    /// The real knowledge base: a new document must not take over a service another one describes, nor
+    /// turn a custom service into the datastore it uses.
+    static let corpus = try! KnowledgeDocument.loadAll(
+        from: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/knowledge")
+
+    @Test(
+        arguments: [
+            ("Grafana dashboards for the platform team, reading Prometheus and Loki.", "Grafana", "grafana", nil),
+            ("Argo CD application controller reconciling apps with the cluster.", "Argo CD", "argo-cd", "application-controller"),
+            ("Kafka broker holding the order-event topics on persistent volumes.", "Apache Kafka", "kafka", nil),
+            ("Harbor job service running replication and garbage collection.", "Harbor", "harbor", "jobservice"),
+            (
+                "Sidecar-free admission webhook that injects Vault Agent containers into annotated pods.", "mutating admission webhook", "vault",
+                "agent-injector"
+            ),
+            ("Streaming server that pushes new posts to Mastodon clients over WebSockets.", "Node.js", "mastodon", "streaming"),
+            ("PostgreSQL instances managed by CloudNativePG for the billing team.", "CloudNativePG", "cloudnative-pg", "instance"),
+            ("Workflow engine history service persisting workflow state.", "Temporal", "temporal", "history"),
+            ("Spring Boot REST service that keeps invoices in PostgreSQL and publishes events to Kafka.", "Spring Boot", nil, nil),
+            ("Go REST API for customer accounts backed by MongoDB and Redis.", "Gin", nil, nil),
+            ("Python worker that consumes jobs from RabbitMQ and writes results to S3.", "Celery", nil, nil),
+            ("Node.js Express backend that proxies requests to an Elasticsearch cluster.", "Express", nil, nil),
+            ("Controller that issues TLS certificates for ingresses.", "controller-runtime", nil, nil),
+        ] as [(String, String?, String?, String?)])
+    func theKnowledgeBaseRecognisesCommonServices(description: String, framework: String?, app: String?, component: String?) {
+        let match = ApplicationMatcher(documents: Self.corpus).match(description: description, framework: framework)
+        #expect(match?.id == app)
+        if app != nil { #expect(match?.component == component) }
     }
 }
