@@ -153,18 +153,23 @@ struct ApplicationMatcher {
         }
         // Nothing named outright: an application's name of three or more words may be spelled out across
         // the request ("Cluster add-on that collects kubelet resource metrics and serves the metrics API",
-        // framework "Kubernetes aggregated API server", is the Kubernetes metrics server). Datastores are
-        // left out: a service names those as what it uses. A subject that leads with its language or
-        // framework ("Go server that exports Kubernetes metrics") describes custom code.
-        let stackInSubject = documents.contains { d in
-            (d.kind == "runtime" || d.kind == "framework") && d.matches.contains { Self.find($0, in: subject) != nil }
+        // framework "Kubernetes aggregated API server", is the Kubernetes metrics server). The framework
+        // must carry part of the name and be no known framework or runtime, and the subject must not lead
+        // with one: "Go server that exports Kubernetes metrics", or a Gin service mentioning Kubernetes,
+        // metrics and a server, is custom code. Datastores are left out: a service names those as what it
+        // uses.
+        let isStack = { (text: String) in
+            documents.contains { d in (d.kind == "runtime" || d.kind == "framework") && d.matches.contains { Self.find($0, in: text) != nil } }
         }
-        if hits.isEmpty, !stackInSubject {
-            let all = words(full + " " + (framework?.lowercased() ?? ""))
+        if hits.isEmpty, let fw, !isStack(fw), !isStack(subject) {
+            let all = words(full + " " + fw)
+            let fromFramework = words(fw)
             for doc in documents where doc.kind == "app" {
                 for phrase in doc.matches {
                     let parts = words(phrase)
-                    if parts.count >= 3, parts.isSubset(of: all) { hits.append(Hit(doc: doc, phrase: phrase, position: Self.scattered)) }
+                    if parts.count >= 3, parts.isSubset(of: all), !parts.isDisjoint(with: fromFramework) {
+                        hits.append(Hit(doc: doc, phrase: phrase, position: Self.scattered))
+                    }
                 }
             }
         }

@@ -65,6 +65,7 @@ import Testing
         doc("keycloak", matches: ["keycloak", "keycloak server"]),
         doc("go-runtime", kind: "runtime", matches: ["go", "golang"]),
         doc("drone", matches: ["drone ci", "drone server"]),
+        doc("go-gin", kind: "framework", matches: ["gin"]),
         KnowledgeDocument.parse(
             """
             ---
@@ -112,6 +113,8 @@ import Testing
             // A name spelled out across the request, only when nothing is named outright.
             ("Cluster add-on that collects kubelet metrics and serves them to the HPA.", "Kubernetes aggregated API server", "metrics-server", nil),
             ("Go server that exports Kubernetes metrics.", "Go", nil, nil),
+            ("Internal API server that keeps settings in Kubernetes ConfigMaps and exposes metrics.", nil, nil, nil),
+            ("Internal API server that keeps settings in Kubernetes ConfigMaps and exposes metrics.", "Gin", nil, nil),
             ("Keycloak server behind a Kubernetes metrics gateway.", nil, "keycloak", nil),
             // A framework that is exactly a document's name names it; the bare word in a description does not.
             ("CI server that runs pipelines in containers.", "Drone", "drone", nil),
