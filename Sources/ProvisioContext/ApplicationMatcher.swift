@@ -89,7 +89,7 @@ struct ApplicationMatcher {
                 hits.append(Hit(doc: doc, phrase: fwName, position: -2))
             }
             for phrase in doc.matches where phrase.count >= 3 {
-                if let fw, Self.find(phrase, in: fw) != nil {
+                if let fw, let p = Self.find(phrase, in: fw), !Self.namesLibrary(fw, after: p + phrase.count) {
                     hits.append(Hit(doc: doc, phrase: phrase, position: -2))
                 } else if let aside, phrase.count >= 6, Self.find(phrase, in: aside) != nil {
                     hits.append(Hit(doc: doc, phrase: phrase, position: -2))
@@ -254,6 +254,14 @@ struct ApplicationMatcher {
             matchedOn: best.position == Self.scattered
                 ? "the words of '\(best.phrase)'" : best.position < 0 ? "framework: \(best.phrase)" : "description: \(best.phrase)",
             load: doc.load, sources: doc.sources.map(\.citation))
+    }
+
+    /// Whether the framework goes on to say that the name before `offset` is a library the service uses
+    /// ("Temporal Go SDK", "Dapr SDK", "Kafka Streams", "Elasticsearch client"), not the service itself.
+    static func namesLibrary(_ framework: String, after offset: Int) -> Bool {
+        guard offset <= framework.count else { return false }
+        let rest = framework.dropFirst(offset).split(whereSeparator: { !($0.isLetter || $0.isNumber) }).prefix(2)
+        return rest.contains { ["sdk", "sdks", "client", "clients", "library", "driver", "streams"].contains(String($0)) }
     }
 
     /// "Operator-managed …", "… managed by the official operator".

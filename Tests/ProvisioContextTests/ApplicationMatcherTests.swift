@@ -119,6 +119,10 @@ import Testing
             // A framework that is exactly a document's name names it; the bare word in a description does not.
             ("CI server that runs pipelines in containers.", "Drone", "drone", nil),
             ("Go service that plans routes for a delivery drone.", "Go", nil, nil),
+            // A framework that names a library of an application: the service only uses it.
+            ("Java service that aggregates click events.", "Kafka Streams", nil, nil),
+            ("Go worker that charges orders in durable steps.", "Drone SDK", nil, nil),
+            ("Python service that indexes invoices.", "MongoDB client (pymongo)", nil, nil),
         ] as [(String, String?, String?, String?)])
     func recognisesTheServiceNotItsDependencies(description: String, framework: String?, app: String?, component: String?) {
         let match = ApplicationMatcher(documents: Self.documents).match(description: description, framework: framework)
