@@ -161,10 +161,16 @@ struct ApplicationMatcher {
         let isStack = { (text: String) in
             documents.contains { d in (d.kind == "runtime" || d.kind == "framework") && d.matches.contains { Self.find($0, in: text) != nil } }
         }
+        // The subject's last word may belong to another application's name ("Adapter that serves the custom
+        // metrics API", framework "Kubernetes aggregated API server", is the Prometheus adapter's kind, not
+        // the metrics server): then the spelled-out name is not the service's.
         if hits.isEmpty, let fw, !isStack(fw), !isStack(subject) {
             let all = words(full + " " + fw)
             let fromFramework = words(fw)
+            let head = subject.split(separator: " ").last.map { String($0).trimmingCharacters(in: .punctuationCharacters) } ?? ""
+            let headNames = { (d: KnowledgeDocument) in d.matches.contains { words($0).contains(head) } }
             for doc in documents where doc.kind == "app" {
+                if documents.contains(where: { $0.id != doc.id && Self.kinds.contains($0.kind) && headNames($0) }), !headNames(doc) { continue }
                 for phrase in doc.matches {
                     let parts = words(phrase)
                     if parts.count >= 3, parts.isSubset(of: all), !parts.isDisjoint(with: fromFramework) {
@@ -196,10 +202,14 @@ struct ApplicationMatcher {
         var sizes = doc.sizes
         var componentName: String?
         if let components = doc.components, !components.isEmpty {
+            // The subject names the component best ("CA injector that patches ... cert-manager"), then the
+            // framework, then the rest of the description.
             var bestComponent: (KnowledgeDocument.Component, Int, Int)?
             for c in components {
                 for phrase in c.matches where phrase.count >= 3 {
-                    let pos = Self.find(phrase, in: full) ?? fw.flatMap { Self.find(phrase, in: $0) }.map { _ in -1 }
+                    let inText = Self.find(phrase, in: full)
+                    let inFramework = fw.flatMap { Self.find(phrase, in: $0) }.map { _ in subject.count }
+                    let pos = inText.map { $0 < subject.count ? $0 : min($0, inFramework ?? $0) } ?? inFramework
                     if let pos, bestComponent == nil || (pos, -phrase.count) < (bestComponent!.1, -bestComponent!.2) {
                         bestComponent = (c, pos, phrase.count)
                     }

@@ -186,6 +186,9 @@ import Testing
             ("Python worker that consumes jobs from RabbitMQ and writes results to S3.", "Celery", nil, nil),
             ("Node.js Express backend that proxies requests to an Elasticsearch cluster.", "Express", nil, nil),
             ("Controller that issues TLS certificates for ingresses.", "controller-runtime", nil, nil),
+            ("CA injector that patches webhook configurations with cert-manager CA bundles.", "controller-runtime", "cert-manager", "cainjector"),
+            ("Cluster add-on that collects kubelet resource metrics and serves the metrics API.", "Kubernetes aggregated API server", "metrics-server", nil),
+            ("Adapter that serves the custom metrics API from Prometheus queries.", "Kubernetes aggregated API server", nil, nil),
         ] as [(String, String?, String?, String?)])
     func theKnowledgeBaseRecognisesCommonServices(description: String, framework: String?, app: String?, component: String?) {
         let match = ApplicationMatcher(documents: Self.corpus).match(description: description, framework: framework)
