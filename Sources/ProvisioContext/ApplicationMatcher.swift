@@ -23,6 +23,8 @@ struct ApplicationMatcher {
         let doc: KnowledgeDocument
         let phrase: String
         let position: Int
+        /// How it was found, when not simply where the phrase is.
+        var via: String? = nil
     }
 
     /// The position (in characters) where `phrase` first occurs in `text` as whole words.
@@ -117,16 +119,17 @@ struct ApplicationMatcher {
         // webhook that injects Vault Agent sidecars" is Vault's agent injector. The application must be
         // an application rather than a datastore (those are what a service uses) and the component's
         // name at least two words, so that "API server that reads secrets from Vault" stays custom.
-        // Being part of a named application is more specific than being of a kind (an archetype).
+        // Being part of a named application is more specific than being of a kind (an archetype) or being
+        // built on another application ("Ingress gateway of the Istio service mesh", framework Envoy).
         var ofNamed: [Hit] = []
         for doc in documents where doc.kind == "app" {
-            guard let components = doc.components, doc.matches.contains(where: { $0.count >= 4 && Self.find($0, in: full) != nil }) else { continue }
+            guard let components = doc.components, let name = doc.matches.first(where: { $0.count >= 4 && Self.find($0, in: full) != nil }) else {
+                continue
+            }
             for c in components {
                 for phrase in c.matches where phrase.contains(" ") {
-                    if let fw, Self.find(phrase, in: fw) != nil {
-                        ofNamed.append(Hit(doc: doc, phrase: phrase, position: -2))
-                    } else if let p = Self.find(phrase, in: subject) {
-                        ofNamed.append(Hit(doc: doc, phrase: phrase, position: p))
+                    if (fw.map { Self.find(phrase, in: $0) != nil } ?? false) || Self.find(phrase, in: subject) != nil {
+                        ofNamed.append(Hit(doc: doc, phrase: phrase, position: -3, via: "'\(phrase)' of \(name), both in the request"))
                     }
                 }
             }
@@ -261,8 +264,9 @@ struct ApplicationMatcher {
         return RetrievedDocument(
             id: doc.id, title: doc.title, role: "application", score: 1, kind: doc.kind, profile: doc.profile, container: container, vm: doc.vm,
             component: componentName, preset: presetUsed ?? sizeUsed.map { "\(doc.id): \($0)" },
-            matchedOn: best.position == Self.scattered
-                ? "the words of '\(best.phrase)'" : best.position < 0 ? "framework: \(best.phrase)" : "description: \(best.phrase)",
+            matchedOn: best.via
+                ?? (best.position == Self.scattered
+                    ? "the words of '\(best.phrase)'" : best.position < 0 ? "framework: \(best.phrase)" : "description: \(best.phrase)"),
             load: doc.load, sources: doc.sources.map(\.citation))
     }
 

@@ -186,6 +186,8 @@ import Testing
             ("Python worker that consumes jobs from RabbitMQ and writes results to S3.", "Celery", nil, nil),
             ("Node.js Express backend that proxies requests to an Elasticsearch cluster.", "Express", nil, nil),
             ("Controller that issues TLS certificates for ingresses.", "controller-runtime", nil, nil),
+            ("Ingress gateway of the Istio service mesh that terminates external traffic.", "Envoy", "istio", "ingress-gateway"),
+            ("Harbor registry component storing image layers in object storage.", "Docker Distribution", "harbor", "registry"),
             ("CA injector that patches webhook configurations with cert-manager CA bundles.", "controller-runtime", "cert-manager", "cainjector"),
             ("Cluster add-on that collects kubelet resource metrics and serves the metrics API.", "Kubernetes aggregated API server", "metrics-server", nil),
             ("Adapter that serves the custom metrics API from Prometheus queries.", "Kubernetes aggregated API server", nil, nil),
