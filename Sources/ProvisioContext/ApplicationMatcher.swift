@@ -171,9 +171,8 @@ struct ApplicationMatcher {
             let all = words(full + " " + fw)
             let fromFramework = words(fw)
             let head = subject.split(separator: " ").last.map { String($0).trimmingCharacters(in: .punctuationCharacters) } ?? ""
-            let headNames = { (d: KnowledgeDocument) in d.matches.contains { words($0).contains(head) } }
-            for doc in documents where doc.kind == "app" {
-                if documents.contains(where: { $0.id != doc.id && Self.kinds.contains($0.kind) && headNames($0) }), !headNames(doc) { continue }
+            let headOwners = Set(documents.filter { Self.kinds.contains($0.kind) && $0.matches.contains { words($0).contains(head) } }.map(\.id))
+            for doc in documents where doc.kind == "app" && (headOwners.isEmpty || headOwners.contains(doc.id)) {
                 for phrase in doc.matches {
                     let parts = words(phrase)
                     if parts.count >= 3, parts.isSubset(of: all), !parts.isDisjoint(with: fromFramework) {
