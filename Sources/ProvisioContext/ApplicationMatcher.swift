@@ -27,20 +27,30 @@ struct ApplicationMatcher {
         var via: String? = nil
     }
 
-    /// The position (in characters) where `phrase` first occurs in `text` as whole words.
+    /// The position (in UTF-8 bytes) where `phrase` first occurs in `text` as whole words. A byte scan:
+    /// a request is checked against every phrase of every document, thousands of calls.
     static func find(_ phrase: String, in text: String) -> Int? {
-        guard !phrase.isEmpty else { return nil }
-        func isWordChar(_ c: Character) -> Bool { (c.isASCII && (c.isLetter || c.isNumber)) || c == "_" }
-        var search = text.startIndex
-        while let r = text.range(of: phrase, range: search..<text.endIndex) {
-            let before = r.lowerBound == text.startIndex ? nil : text[text.index(before: r.lowerBound)]
-            let after = r.upperBound == text.endIndex ? nil : text[r.upperBound]
-            if (before.map { !isWordChar($0) } ?? true) && (after.map { !isWordChar($0) } ?? true) {
-                return text.distance(from: text.startIndex, to: r.lowerBound)
+        var phrase = phrase
+        var text = text
+        return phrase.withUTF8 { p in
+            text.withUTF8 { t in
+                guard !p.isEmpty, p.count <= t.count else { return nil }
+                func isWordByte(_ b: UInt8) -> Bool {
+                    (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
+                }
+                let first = p[0]
+                var i = 0
+                while i <= t.count - p.count {
+                    if t[i] == first, i == 0 || !isWordByte(t[i - 1]), i + p.count == t.count || !isWordByte(t[i + p.count]) {
+                        var j = 1
+                        while j < p.count, t[i + j] == p[j] { j += 1 }
+                        if j == p.count { return i }
+                    }
+                    i += 1
+                }
+                return nil
             }
-            search = text.index(after: r.lowerBound)
         }
-        return nil
     }
 
     /// The subject of a description: its words up to the first connective.
@@ -91,7 +101,7 @@ struct ApplicationMatcher {
                 hits.append(Hit(doc: doc, phrase: fwName, position: -2))
             }
             for phrase in doc.matches where phrase.count >= 3 {
-                if let fw, let p = Self.find(phrase, in: fw), !Self.namesLibrary(fw, after: p + phrase.count) {
+                if let fw, let p = Self.find(phrase, in: fw), !Self.namesLibrary(fw, after: p + phrase.utf8.count) {
                     hits.append(Hit(doc: doc, phrase: phrase, position: -2))
                 } else if let aside, phrase.count >= 6, Self.find(phrase, in: aside) != nil {
                     hits.append(Hit(doc: doc, phrase: phrase, position: -2))
@@ -103,7 +113,7 @@ struct ApplicationMatcher {
         // "HAProxy-based ingress controller" with framework HAProxy is the HAProxy ingress controller: a
         // name of three or more words that contains the framework's name and whose other words are all
         // in the subject and framework is the more specific match.
-        func words(_ text: String) -> Set<String> { Set(text.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)) }
+        let words = Self.words
         let present = words(subject + " " + (fw ?? ""))
         let found = hits.filter { $0.position < 0 }.map { words($0.phrase) }
         for doc in documents where Self.kinds.contains(doc.kind) {
@@ -210,8 +220,8 @@ struct ApplicationMatcher {
             for c in components {
                 for phrase in c.matches where phrase.count >= 3 {
                     let inText = Self.find(phrase, in: full)
-                    let inFramework = fw.flatMap { Self.find(phrase, in: $0) }.map { _ in subject.count }
-                    let pos = inText.map { $0 < subject.count ? $0 : min($0, inFramework ?? $0) } ?? inFramework
+                    let inFramework = fw.flatMap { Self.find(phrase, in: $0) }.map { _ in subject.utf8.count }
+                    let pos = inText.map { $0 < subject.utf8.count ? $0 : min($0, inFramework ?? $0) } ?? inFramework
                     if let pos, bestComponent == nil || (pos, -phrase.count) < (bestComponent!.1, -bestComponent!.2) {
                         bestComponent = (c, pos, phrase.count)
                     }
@@ -269,12 +279,23 @@ struct ApplicationMatcher {
             load: doc.load, sources: doc.sources.map(\.citation))
     }
 
+    /// The words of a text. Requests and names are nearly always ASCII, which splits on bytes; anything
+    /// else splits on Unicode letters and digits.
+    static func words(_ text: String) -> Set<String> {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            let isWordByte = { (b: UInt8) in (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) }
+            return Set(text.utf8.split(whereSeparator: { !isWordByte($0) }).map { String(decoding: $0, as: UTF8.self) })
+        }
+        return Set(text.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init))
+    }
+
     /// Whether the framework goes on to say that the name before `offset` is a library the service uses
     /// ("Temporal Go SDK", "Dapr SDK", "Kafka Streams", "Elasticsearch client"), not the service itself.
     static func namesLibrary(_ framework: String, after offset: Int) -> Bool {
-        guard offset <= framework.count else { return false }
-        let rest = framework.dropFirst(offset).split(whereSeparator: { !($0.isLetter || $0.isNumber) }).prefix(2)
-        return rest.contains { ["sdk", "sdks", "client", "clients", "library", "driver", "streams"].contains(String($0)) }
+        let rest = framework.utf8.dropFirst(offset)
+        let isWordByte = { (b: UInt8) in (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) }
+        let next = rest.split(whereSeparator: { !isWordByte($0) }).prefix(2).map { String(decoding: $0, as: UTF8.self) }
+        return next.contains { ["sdk", "sdks", "client", "clients", "library", "driver", "streams"].contains($0) }
     }
 
     /// "Operator-managed …", "… managed by the official operator".

@@ -70,8 +70,26 @@ public enum DescriptionInference {
         var text: String
     }
 
+    /// Compiled patterns: the same few dozen are used for every request, and compiling one costs more
+    /// than matching it.
+    private final class Compiled: @unchecked Sendable {
+        private let lock = NSLock()
+        private var cache: [String: NSRegularExpression] = [:]
+
+        func regex(_ pattern: String, caseInsensitive: Bool) -> NSRegularExpression? {
+            let key = (caseInsensitive ? "i " : "s ") + pattern
+            lock.lock()
+            defer { lock.unlock() }
+            if let re = cache[key] { return re }
+            guard let re = try? NSRegularExpression(pattern: pattern, options: caseInsensitive ? [.caseInsensitive] : []) else { return nil }
+            cache[key] = re
+            return re
+        }
+    }
+    private static let compiled = Compiled()
+
     static func matches(_ pattern: String, in text: String, caseInsensitive: Bool = true) -> [Hit] {
-        guard let re = try? NSRegularExpression(pattern: pattern, options: caseInsensitive ? [.caseInsensitive] : []) else { return [] }
+        guard let re = compiled.regex(pattern, caseInsensitive: caseInsensitive) else { return [] }
         let ns = text as NSString
         return re.matches(in: text, range: NSRange(location: 0, length: ns.length)).compactMap { m in
             guard let r = Range(m.range, in: text) else { return nil }
@@ -118,7 +136,10 @@ public enum DescriptionInference {
     }
 
     static func mentions(_ words: [String], in s: String) -> Bool {
-        words.contains { w in s.range(of: "\\b\(NSRegularExpression.escapedPattern(for: w))\\b", options: .regularExpression) != nil }
+        words.contains { w in
+            compiled.regex("\\b\(NSRegularExpression.escapedPattern(for: w))\\b", caseInsensitive: false)?
+                .firstMatch(in: s, range: NSRange(location: 0, length: (s as NSString).length)) != nil
+        }
     }
 
     /// Words that tie a figure to something said just before or after it, cut where a conjunction or
